@@ -1,0 +1,52 @@
+# The README's commands. `make run` and `make test` work on a fresh clone.
+SHELL := /bin/sh
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint format bench migrate demo clean messages check-deploy
+
+$(VENV)/bin/uv:
+	@scripts/system-deps
+	@PYTHON=$$(scripts/find-python) && echo "Using $$PYTHON" && $$PYTHON -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(VENV)/bin/uv pyproject.toml uv.lock
+	@$(VENV)/bin/uv sync --frozen --python $(PY) -q
+	@touch $@
+
+venv: $(VENV)/.synced
+
+messages: venv
+	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages -v0 --ignore=.venv; fi
+
+migrate: venv messages
+	@mkdir -p var
+	@$(PY) manage.py migrate -v0
+
+demo: migrate
+	@$(PY) manage.py seed_demo
+
+run: demo
+	@echo "CommBilling on http://127.0.0.1:8000 — Ctrl-C stops web, worker, scheduler and mail sink."
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: venv
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+test: venv messages lint
+	@$(PY) manage.py makemigrations --check --dry-run -v0
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+check-deploy: venv
+	@COMMBILLING_PROFILE=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		ALLOWED_HOSTS=billing.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import CompanySettings, Organisation, User
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "email", "organisation", "is_staff", "is_active", "last_login"]
+    list_filter = ["organisation", "groups", "is_staff", "is_active"]
+    list_select_related = ["organisation"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("CommBilling", {"fields": ["organisation", "language"]}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        ("CommBilling", {"fields": ["organisation", "groups"]}),
+    )
+
+
+@admin.register(CompanySettings)
+class CompanySettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "organisation",
+        "legal_name",
+        "siren",
+        "vat_number",
+        "invoice_prefix",
+        "payment_provider",
+    ]
+    list_filter = ["payment_provider", "auto_send_invoices"]
+    search_fields = ["legal_name", "siren", "vat_number", "organisation__name"]
+    list_select_related = ["organisation"]

@@ -1,0 +1,95 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import ActivityLog, Alert
+
+
+@admin.register(ActivityLog)
+class ActivityLogAdmin(admin.ModelAdmin):
+    """Read-only: the Activity Log is append-only, for admins too."""
+
+    list_display = [
+        "created_at",
+        "organisation",
+        "process",
+        "event",
+        "level",
+        "record_label",
+        "cause",
+        "attempt",
+        "trigger",
+        "actor",
+        "duration_ms",
+    ]
+    list_filter = ["process", "event", "level", "cause", "trigger", "organisation"]
+    search_fields = ["record_label", "message", "task_id"]
+    list_select_related = ["organisation", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "organisation",
+        "process",
+        "record_label",
+        "cause",
+        "acknowledged_at",
+        "resolved_at",
+    ]
+    list_filter = ["process", "cause", "organisation", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["record_label", "message"]
+    list_select_related = ["organisation"]
+    readonly_fields = [
+        "organisation",
+        "process",
+        "cause",
+        "content_type",
+        "object_id",
+        "record_label",
+        "record_url",
+        "message",
+        "activity",
+        "created_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+    ]
+    actions = ["acknowledge"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Acknowledge the selected alerts"))
+    def acknowledge(self, request, queryset) -> None:
+        count = sum(services.acknowledge_alert(alert=a, user=request.user) for a in queryset)
+        self.message_user(
+            request, _("%(n)d alert(s) acknowledged.") % {"n": count}, messages.SUCCESS
+        )
+
+
+class RetryFailedMixin:
+    """Admin action shared by every tracked record: re-enqueue the selected failed ones."""
+
+    @admin.action(description=_("Retry the selected failed records"))
+    def retry_failed(self, request, queryset) -> None:
+        model = queryset.model
+        count = sum(
+            services.retry_record(record=record, actor=request.user)
+            for record in queryset.filter(status__in=model.RETRYABLE_STATUSES)
+        )
+        self.message_user(
+            request, _("%(n)d record(s) queued again.") % {"n": count}, messages.SUCCESS
+        )

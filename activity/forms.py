@@ -1,0 +1,57 @@
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cause, Event, Level, Process
+
+
+class ActivityFilterForm(forms.Form):
+    process = forms.ChoiceField(
+        label=_("process"), required=False, choices=[("", _("All")), *Process.choices]
+    )
+    cause = forms.ChoiceField(
+        label=_("cause"), required=False, choices=[("", _("All")), *Cause.choices]
+    )
+    level = forms.ChoiceField(
+        label=_("level"), required=False, choices=[("", _("All")), *Level.choices]
+    )
+    event = forms.ChoiceField(
+        label=_("event"), required=False, choices=[("", _("All")), *Event.choices]
+    )
+    date_from = forms.DateField(
+        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    record = forms.CharField(
+        label=_("record"), required=False, max_length=120, help_text=_("Exact number or name")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return data
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        for name in ("process", "cause", "level", "event"):
+            if data.get(name):
+                queryset = queryset.filter(**{name: data[name]})
+        tz = timezone.get_current_timezone()
+        if data.get("date_from"):
+            queryset = queryset.filter(
+                created_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=tz)
+            )
+        if data.get("date_to"):
+            queryset = queryset.filter(
+                created_at__lte=datetime.combine(data["date_to"], time.max, tzinfo=tz)
+            )
+        if data.get("record"):
+            queryset = queryset.filter(record_label=data["record"].strip())
+        return queryset

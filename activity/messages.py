@@ -1,0 +1,96 @@
+"""User-facing texts for failures: what failed, why, and what to do next.
+
+Rendered at display time from the cause and the structured details, so the same log
+entry reads in French for one user and in English for another.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from .models import Cause, Process
+
+
+def _service_label(service: str) -> str:
+    labels = {
+        "database": _("the database"),
+        "storage": _("the file storage"),
+        "broker": _("the task broker"),
+        "smtp": _("the mail server (SMTP)"),
+        "provider": _("the payment provider"),
+    }
+    return labels.get(service, service)
+
+
+def _process_label(process: str) -> str:
+    return str(Process(process).label) if process in Process.values else process
+
+
+@dataclass(frozen=True)
+class Explanation:
+    what: str
+    why: str
+    todo: str
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.why} {self.todo}".strip()
+
+
+def _fields(details: dict, key: str) -> str:
+    parts = []
+    for problem in details.get(key, []):
+        label = _(problem.get("label", problem.get("field", "")))
+        suffix = _("invalid") if problem.get("problem") == "invalid" else _("missing")
+        record = problem.get("record", "")
+        parts.append(f"{record} — {label} ({suffix})" if record else f"{label} ({suffix})")
+    return "; ".join(parts)
+
+
+def explain(*, process: str, cause: str, details: dict, record_label: str) -> Explanation:
+    what = _("%(process)s failed for %(record)s.") % {
+        "process": _process_label(process),
+        "record": record_label,
+    }
+    if cause == Cause.MISSING_DATA:
+        return Explanation(
+            what,
+            _("Missing or invalid data: %(fields)s.") % {"fields": _fields(details, "fields")},
+            _("Complete these fields, then click Retry."),
+        )
+    if cause == Cause.WRONG_SETTINGS:
+        why = _("Wrong or missing settings: %(settings)s.") % {
+            "settings": _fields(details, "settings")
+        }
+        if details.get("remote"):
+            why += " " + _("The server answered: %(remote)s") % {"remote": details["remote"]}
+        return Explanation(
+            what, why, _("Correct the settings (an administrator can), then click Retry.")
+        )
+    if cause == Cause.CONNECTIVITY:
+        return Explanation(
+            what,
+            _("%(service)s could not be reached: %(error)s.")
+            % {
+                "service": _service_label(str(details.get("service", ""))).capitalize(),
+                "error": details.get("error", ""),
+            },
+            _(
+                "It is retried automatically; if it keeps failing, check the service or "
+                "contact support, then click Retry."
+            ),
+        )
+    if cause == Cause.REFUSED:
+        return Explanation(
+            what,
+            _("%(service)s refused it: %(remote)s")
+            % {
+                "service": _service_label(str(details.get("service", ""))).capitalize(),
+                "remote": details.get("remote", ""),
+            },
+            _("Check the data the refusal names, correct it, then click Retry."),
+        )
+    return Explanation(
+        what,
+        _("An internal error occurred (%(error)s).") % {"error": details.get("error", "")},
+        _("Our team has the technical details; open a support ticket if it persists."),
+    )

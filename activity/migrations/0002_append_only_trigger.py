@@ -1,0 +1,34 @@
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION activity_log_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'activity_activitylog is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER activity_log_append_only
+    BEFORE UPDATE OR DELETE ON activity_activitylog
+    FOR EACH ROW EXECUTE FUNCTION activity_log_append_only();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS activity_log_append_only ON activity_activitylog;
+DROP FUNCTION IF EXISTS activity_log_append_only();
+"""
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE, params=None)
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("activity", "0001_initial")]
+
+    operations = [migrations.RunPython(create, drop)]

@@ -1,0 +1,199 @@
+"""The one place that turns an automated attempt into history.
+
+A Celery task of any process calls ``run(task, process, record_id)``. The runner claims
+the record with a conditional UPDATE (so two messages, two workers or a double click run
+the service once), logs started/succeeded/failed with timing, retries transient causes
+with exponential backoff and jitter, and routes final failures through
+``services.record_failure``.
+"""
+
+import logging
+import os
+import random
+import socket
+import time
+import traceback
+from datetime import timedelta
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import automation as registry
+from . import services
+from .errors import AutomationError, Unreachable
+from .models import Cause, Event, Level, Trigger
+
+logger = logging.getLogger(__name__)
+
+# Options shared by every tracked task: retries are ours (see run), time limits explicit.
+TRACKED_TASK_OPTIONS = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": None,
+    "time_limit": 300,
+    "soft_time_limit": 240,
+}
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, bounded."""
+    config = settings.AUTOMATION
+    ceiling = min(
+        config["BACKOFF_MAX_SECONDS"], config["BACKOFF_BASE_SECONDS"] * 2 ** (attempt - 1)
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _worker_name(task: Task) -> str:
+    return f"{task.request.hostname or socket.gethostname()}:{os.getpid()}"
+
+
+def classify(exc: BaseException) -> AutomationError:
+    """Map an exception a service did not classify to a cause."""
+    if isinstance(exc, AutomationError):
+        return exc
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return Unreachable("database", str(exc).strip()[:300])
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
+        return Unreachable("network", str(exc)[:300])
+    error = AutomationError(
+        f"Internal error: {type(exc).__name__}: {exc}",
+        details={
+            "error": type(exc).__name__,
+            "exception": str(exc)[:1000],
+            "traceback": traceback.format_exc()[-5000:],
+        },
+    )
+    return error
+
+
+def run(task: Task, process: str, record_id: int) -> None:
+    automation = registry.get(process)
+    model = automation.model
+    task_id = task.request.id or ""
+    worker = _worker_name(task)
+    now = timezone.now()
+    stale = now - services.stuck_after()
+    # A message redelivered with the same task id means the previous holder died
+    # (acks_late + reject_on_worker_lost): the record may be taken over at once.
+    claimed = (
+        model.objects.filter(pk=record_id)
+        .filter(
+            Q(status=model.STATUS_QUEUED)
+            | Q(status=model.STATUS_RUNNING, task_id=task_id)
+            | Q(status=model.STATUS_RUNNING, started_at__lte=stale)
+        )
+        .update(
+            status=model.STATUS_RUNNING,
+            started_at=now,
+            next_retry_at=None,
+            attempts=F("attempts") + 1,
+            task_id=task_id,
+        )
+    )
+    if not claimed:
+        logger.info("%s #%s not claimable by %s: already handled", process, record_id, task_id)
+        return
+    record = model.objects.get(pk=record_id)
+    trigger = Trigger.RETRY if record.attempts > 1 else Trigger.SYSTEM
+    services.log_event(
+        record=record,
+        process=process,
+        event=Event.STARTED,
+        attempt=record.attempts,
+        trigger=trigger,
+        task_id=task_id,
+        worker=worker,
+    )
+    started = time.monotonic()
+    try:
+        automation.execute(record=record)
+    except SoftTimeLimitExceeded:
+        error: AutomationError = Unreachable("worker", "time limit exceeded")
+    except Exception as exc:
+        error = classify(exc)
+        if error.cause == Cause.INTERNAL:
+            logger.exception("%s #%s: internal error", process, record_id)
+    else:
+        duration_ms = int((time.monotonic() - started) * 1000)
+        record.refresh_from_db()
+        services.log_event(
+            record=record,
+            process=process,
+            event=Event.SUCCEEDED,
+            attempt=record.attempts,
+            trigger=trigger,
+            task_id=task_id,
+            worker=worker,
+            duration_ms=duration_ms,
+        )
+        services.resolve_alerts(record=record)
+        return
+
+    duration_ms = int((time.monotonic() - started) * 1000)
+    if isinstance(error, Unreachable) and error.service == "database":
+        # The connection is broken: drop it so the bookkeeping below gets a fresh one.
+        close_old_connections()
+    _fail_or_retry(task, automation.process, record, error, task_id, worker, duration_ms, trigger)
+
+
+def _fail_or_retry(
+    task: Task,
+    process: str,
+    record,
+    error: AutomationError,
+    task_id: str,
+    worker: str,
+    duration_ms: int,
+    trigger: str,
+) -> None:
+    model = type(record)
+    max_attempts = settings.AUTOMATION["MAX_ATTEMPTS"]
+    if error.transient and record.attempts < max_attempts:
+        countdown = backoff_seconds(record.attempts)
+        try:
+            model.objects.filter(pk=record.pk, status=model.STATUS_RUNNING, task_id=task_id).update(
+                status=model.STATUS_QUEUED,
+                queued_at=timezone.now(),
+                next_retry_at=timezone.now() + timedelta(seconds=countdown),
+                last_cause=error.cause,
+                last_error=error.message,
+                last_error_details=error.details,
+            )
+            services.log_event(
+                record=record,
+                process=process,
+                event=Event.RETRIED,
+                level=Level.WARNING,
+                cause=error.cause,
+                message=f"{error.message} — retry {record.attempts + 1}/{max_attempts} "
+                f"in {countdown:.1f}s",
+                details=error.details,
+                attempt=record.attempts,
+                trigger=Trigger.RETRY,
+                task_id=task_id,
+                worker=worker,
+                duration_ms=duration_ms,
+            )
+        except DatabaseError:
+            # Even bookkeeping fails: leave the record running; the sweeper recovers it.
+            logger.exception("%s #%s: could not record the retry", process, record.pk)
+            return
+        raise task.retry(countdown=countdown)
+    services.record_failure(
+        record=record,
+        process=process,
+        cause=error.cause,
+        message=error.message,
+        details=error.details,
+        attempt=record.attempts,
+        task_id=task_id,
+        worker=worker,
+        duration_ms=duration_ms,
+        trigger=trigger,
+    )

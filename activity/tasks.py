@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="activity.sweep_stuck_records", time_limit=120, soft_time_limit=100)
+def sweep_stuck_records() -> int:
+    return services.sweep_stuck_records()

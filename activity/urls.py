@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "activity"
+
+urlpatterns = [
+    path("", views.log_list, name="log"),
+    path("export.csv", views.log_export, name="log_export"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("status/<str:process>/<int:pk>/", views.record_status, name="record_status"),
+    path("retry/<str:process>/<int:pk>/", views.retry, name="retry"),
+]

@@ -1,0 +1,144 @@
+import csv
+from collections.abc import Iterator
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import accountant_required
+from commbilling.http import OrganisationHttpRequest
+from commbilling.pagination import keyset_paginate
+
+from . import automation as registry
+from . import services
+from .forms import ActivityFilterForm
+from .messages import explain
+from .models import ActivityLog, Alert
+
+
+def _get_alert_for_user(request: OrganisationHttpRequest, pk: int) -> Alert:
+    return get_object_or_404(Alert.objects.for_organisation(request.organisation), pk=pk)
+
+
+def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int):
+    try:
+        model = registry.get(process).model
+    except KeyError as exc:
+        raise Http404 from exc
+    return get_object_or_404(model.objects.for_organisation(request.organisation), pk=pk)
+
+
+@require_GET
+@accountant_required
+def log_list(request: OrganisationHttpRequest) -> TemplateResponse:
+    form = ActivityFilterForm(request.GET or None)
+    entries = form.filter(
+        ActivityLog.objects.for_organisation(request.organisation).select_related("actor")
+    )
+    page = keyset_paginate(entries, request.GET.get("cursor"), size=50)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    template = "activity/log.html#results" if request.htmx else "activity/log.html"
+    return TemplateResponse(
+        request, template, {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@accountant_required
+def log_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
+    form = ActivityFilterForm(request.GET or None)
+    entries = form.filter(ActivityLog.objects.for_organisation(request.organisation)).order_by(
+        "-id"
+    )
+    writer = csv.writer(_Echo())
+    header = [
+        "time", "process", "event", "level", "record", "cause", "message",
+        "attempt", "trigger", "actor", "task_id", "worker", "duration_ms",
+    ]  # fmt: skip
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(header)
+        for entry in entries.values_list(
+            "created_at", "process", "event", "level", "record_label", "cause", "message",
+            "attempt", "trigger", "actor__username", "task_id", "worker", "duration_ms",
+        ).iterator(chunk_size=2000):  # fmt: skip
+            yield writer.writerow([entry[0].isoformat(), *entry[1:]])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="journal-activite.csv"'
+    return response
+
+
+def _alerts_response(request: OrganisationHttpRequest) -> TemplateResponse:
+    open_alerts = (
+        Alert.objects.for_organisation(request.organisation)
+        .unacknowledged()
+        .order_by("-created_at")[:5]
+    )
+    return TemplateResponse(request, "activity/_alerts.html", {"alerts": open_alerts})
+
+
+@require_GET
+@accountant_required
+def alerts(request: OrganisationHttpRequest) -> TemplateResponse:
+    """The alert slot of every page, polled by htmx."""
+    return _alerts_response(request)
+
+
+@require_POST
+@accountant_required
+def acknowledge(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
+    alert = _get_alert_for_user(request, pk)
+    services.acknowledge_alert(alert=alert, user=request.user)
+    if request.htmx:
+        return _alerts_response(request)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("dashboard")
+    return redirect(next_url)
+
+
+def _status_response(
+    request: OrganisationHttpRequest, record, *, notice: str = ""
+) -> TemplateResponse:
+    explanation = None
+    if record.is_failed or record.is_retrying:
+        explanation = explain(
+            process=record.PROCESS,
+            cause=record.last_cause,
+            details=record.last_error_details,
+            record_label=str(record),
+        )
+    return TemplateResponse(
+        request,
+        "activity/_automation_status.html",
+        {"record": record, "explanation": explanation, "notice": notice},
+    )
+
+
+@require_GET
+@accountant_required
+def record_status(request: OrganisationHttpRequest, process: str, pk: int) -> TemplateResponse:
+    return _status_response(request, _get_record_for_user(request, process, pk))
+
+
+@require_POST
+@accountant_required
+def retry(request: OrganisationHttpRequest, process: str, pk: int) -> HttpResponse:
+    record = _get_record_for_user(request, process, pk)
+    queued = services.retry_record(record=record, actor=request.user)
+    record.refresh_from_db()
+    notice = "" if queued else _("This record is not failed any more: nothing was queued again.")
+    if request.htmx:
+        return _status_response(request, record, notice=notice)
+    return redirect(record.get_absolute_url())

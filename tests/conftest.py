@@ -1,0 +1,247 @@
+"""Shared fixtures: users per role, logged-in clients, a real Celery worker.
+
+The suite runs against whatever DATABASE_URL / CELERY_BROKER_URL say (PostgreSQL and
+Redis in CI; SQLite and the filesystem broker by default). Each run uses its own queue
+and media folder, so parallel runs and a `make run` on the same machine never mix.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from accounts.models import Role
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_QUEUE = f"test-{uuid.uuid4().hex[:10]}"
+TEST_MEDIA = Path(tempfile.mkdtemp(prefix="commbilling-media-"))
+# Short backoff so that retried tests finish in seconds; the same values reach the worker.
+TEST_AUTOMATION = {
+    "MAX_ATTEMPTS": 3,
+    "BACKOFF_BASE_SECONDS": 0.2,
+    "BACKOFF_MAX_SECONDS": 0.5,
+    "STUCK_AFTER_SECONDS": 360,
+}
+
+settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
+settings.MEDIA_ROOT = TEST_MEDIA
+settings.AUTOMATION = TEST_AUTOMATION
+# Hashing passwords properly costs ~0.3 s per user; tests create hundreds.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    shutil.rmtree(TEST_MEDIA, ignore_errors=True)
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.1):
+    """Poll until ``predicate()`` is truthy; return its value or fail with a clear message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
+        time.sleep(interval)
+
+
+# --- Users and clients ------------------------------------------------------------
+
+
+@pytest.fixture
+def organisation():
+    return factories.OrganisationFactory()
+
+
+@pytest.fixture
+def other_organisation():
+    return factories.OrganisationFactory()
+
+
+@pytest.fixture
+def accountant(organisation):
+    return factories.UserFactory(organisation=organisation, role=Role.ACCOUNTANT)
+
+
+@pytest.fixture
+def other_accountant(other_organisation):
+    return factories.UserFactory(organisation=other_organisation, role=Role.ACCOUNTANT)
+
+
+@pytest.fixture
+def support_user():
+    return factories.UserFactory(organisation=None, role=Role.SUPPORT)
+
+
+@pytest.fixture
+def admin_user(organisation):
+    return factories.UserFactory(organisation=organisation, role=Role.ADMIN)
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def accountant_client(accountant) -> Client:
+    return _client_for(accountant)
+
+
+@pytest.fixture
+def other_accountant_client(other_accountant) -> Client:
+    return _client_for(other_accountant)
+
+
+@pytest.fixture
+def support_client(support_user) -> Client:
+    return _client_for(support_user)
+
+
+@pytest.fixture
+def admin_client_org(admin_user) -> Client:
+    return _client_for(admin_user)
+
+
+HTMX = {"HX-Request": "true"}
+
+
+# --- A real Celery worker -----------------------------------------------------------
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess on this run's queue and test database."""
+
+    def __init__(
+        self, *, concurrency: int = 2, name: str = "w", queue: str = TEST_QUEUE, extra_env=None
+    ) -> None:
+        self.queue = queue
+        self.log_path = Path(tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")[1])
+        env = {**os.environ, **worker_env(), "CELERY_QUEUE": queue, **(extra_env or {})}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "commbilling",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                str(concurrency),
+                "--pool",
+                "prefork",
+                "-n",
+                f"{name}-{uuid.uuid4().hex[:6]}@%h",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self._ready, timeout=60, interval=0.2)
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited early:\n{self.log()}")
+        return " ready." in self.log()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool children)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def worker_env() -> dict[str, str]:
+    """Environment for a worker that sees exactly what the tests see."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        user = db["USER"] or ""
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        database_url = (
+            f"postgres://{user}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}"
+        )
+    return {
+        "DJANGO_SETTINGS_MODULE": "commbilling.settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_QUEUE": TEST_QUEUE,
+        "MEDIA_ROOT": str(TEST_MEDIA),
+        "AUTOMATION_MAX_ATTEMPTS": str(TEST_AUTOMATION["MAX_ATTEMPTS"]),
+        "AUTOMATION_BACKOFF_BASE_SECONDS": str(TEST_AUTOMATION["BACKOFF_BASE_SECONDS"]),
+        "AUTOMATION_BACKOFF_MAX_SECONDS": str(TEST_AUTOMATION["BACKOFF_MAX_SECONDS"]),
+        "AUTOMATION_STUCK_AFTER_SECONDS": str(TEST_AUTOMATION["STUCK_AFTER_SECONDS"]),
+        "DB_CONN_MAX_AGE": "0",
+        "COMMBILLING_TEST_WORKER": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
+    """One worker for the session. Tests using it need django_db(transaction=True)."""
+    worker = WorkerProcess(name="session")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def start_worker(django_db_setup, settings) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start dedicated workers (to kill them) on a queue of this test's own, which the
+    code under test then sends to; all are stopped after the test."""
+    started: list[WorkerProcess] = []
+    queue = f"{TEST_QUEUE}-{uuid.uuid4().hex[:6]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+
+    def start(**kwargs) -> WorkerProcess:
+        worker = WorkerProcess(queue=queue, **kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """In CI (COMMBILLING_FORBID_SKIPS=1) a skipped test is a failure: every service and
+    the browser must be there."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("COMMBILLING_FORBID_SKIPS") == "1" and skipped:
+        terminalreporter.write_line(f"{len(skipped)} test(s) skipped: not allowed in CI", red=True)
+        terminalreporter._session.exitstatus = 1

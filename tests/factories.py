@@ -1,0 +1,101 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.models import Group
+
+from accounts.models import ROLE_GROUPS, CompanySettings, Organisation, Role, User
+from invoices.models import Customer, Invoice, InvoiceLine
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    company_settings = factory.RelatedFactory(
+        "tests.factories.CompanySettingsFactory", factory_related_name="organisation"
+    )
+
+
+class CompanySettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CompanySettings
+        django_get_or_create = ["organisation"]
+
+    organisation = factory.SubFactory(OrganisationFactory, company_settings=None)
+    legal_name = "Atelier Test SARL"
+    street = "12 rue des Lilas"
+    postal_code = "75011"
+    city = "Paris"
+    siren = "732829320"
+    vat_number = "FR44732829320"
+    iban = "FR1420041010050500013M02606"
+    invoice_prefix = "F"
+    sender_email = "facturation@example.com"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    organisation = factory.SubFactory(OrganisationFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if extracted:
+            self.groups.add(Group.objects.get(name=ROLE_GROUPS[Role(extracted)]))
+            if extracted == Role.ADMIN:
+                self.is_staff = True
+        if create:
+            self.save()
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    legal_name = factory.Sequence(lambda n: f"Client {n} SAS")
+    contact_name = "Jeanne Client"
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    street = "5 avenue de la République"
+    postal_code = "69003"
+    city = "Lyon"
+    country = "FR"
+    siren = "542051180"
+    customer_type = Customer.Type.BUSINESS
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    customer = factory.SubFactory(
+        CustomerFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+
+    @factory.post_generation
+    def lines(self, create, extracted, **kwargs):
+        specs = extracted if extracted is not None else [("Conseil", "2", "100.00", "20")]
+        for position, (description, quantity, price, rate) in enumerate(specs):
+            InvoiceLine.objects.create(
+                invoice=self,
+                position=position,
+                description=description,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+                vat_rate=Decimal(rate),
+            )
+        self.recompute_totals()
+        if create:
+            self.save()
