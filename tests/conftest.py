@@ -153,7 +153,7 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
-            ],  # fmt: skip
+            ],
             cwd=ROOT,
             env=env,
             stdout=self.log_path.open("w"),

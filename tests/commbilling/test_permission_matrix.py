@@ -37,9 +37,8 @@ def _url_names(patterns=None, namespace: str = "") -> set[str]:
                 continue
             prefix = f"{namespace}{ns}:" if ns else namespace
             names |= _url_names(pattern.url_patterns, prefix)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            if pattern.name not in IGNORED_NAMES:
-                names.add(f"{namespace}{pattern.name}")
+        elif isinstance(pattern, URLPattern) and pattern.name and pattern.name not in IGNORED_NAMES:
+            names.add(f"{namespace}{pattern.name}")
     return names
 
 
