@@ -189,7 +189,7 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.SELF],
 }
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the invoice page previews its own PDF in a frame
+X_FRAME_OPTIONS = "DENY"  # the PDF preview view opts in with @xframe_options_sameorigin
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SESSION_COOKIE_SAMESITE = "Lax"

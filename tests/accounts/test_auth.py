@@ -1,0 +1,79 @@
+"""Log-in, log-out, throttling, language and security headers."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_login_page_is_french_by_default(client):
+    response = client.get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == "fr"
+    assert '<html lang="fr">' in response.content.decode()
+
+
+def test_the_language_switcher_turns_the_interface_to_english(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/accounts/login/"})
+    response = client.get(reverse("accounts:login"))
+    assert response.headers["Content-Language"] == "en"
+    assert "Log in" in response.content.decode()
+
+
+def test_an_accountant_logs_in_and_lands_on_the_dashboard(client, accountant):
+    response = client.post(
+        reverse("accounts:login"), {"username": accountant.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_every_page_asks_anonymous_visitors_to_log_in(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, accountant, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("accounts:login"), {"username": accountant.username, "password": "no"})
+    response = client.post(
+        reverse("accounts:login"), {"username": accountant.username, "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many failed log-in attempts" in response.content.decode() or (
+        "tentatives" in response.content.decode()
+    )
+
+
+def test_pages_carry_a_content_security_policy_without_inline_scripts(accountant_client):
+    response = accountant_client.get(reverse("dashboard"))
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    assert "unsafe-inline" not in policy
+    html = response.content.decode()
+    assert "<script>" not in html  # every script is an external file
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+
+
+def test_media_files_are_never_served_by_url(accountant_client):
+    assert accountant_client.get("/private-media-not-served/invoices/x.pdf").status_code == 404
+    assert accountant_client.get("/media/invoices/x.pdf").status_code == 404
+
+
+def test_an_htmx_post_without_the_csrf_token_is_refused(accountant, organisation):
+    from django.test import Client
+
+    from tests.factories import InvoiceFactory
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(accountant)
+    invoice = InvoiceFactory(organisation=organisation, status="failed")
+    response = client.post(
+        reverse("activity:retry", args=["invoice_generation", invoice.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 403
