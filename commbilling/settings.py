@@ -305,6 +305,8 @@ SUPPORT_DEADLINE_HOURS = env_float("SUPPORT_DEADLINE_HOURS", 24.0)
 # The queue flags tickets with less business time than this left as "at risk".
 SUPPORT_AT_RISK_HOURS = env_float("SUPPORT_AT_RISK_HOURS", 4.0)
 SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Public address of the site, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE["support-mark-breached-tickets"] = {
     "task": "support.mark_breached_tickets",
     "schedule": 60.0,
