@@ -166,7 +166,7 @@ class QueueFilterForm(forms.Form):
 
     def filter(self, tickets, *, user, now):
         if not self.is_valid():
-            return tickets.exclude(status=Ticket.Status.CLOSED)
+            return tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
         data = self.cleaned_data
         if data["status"] == "":
             tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])

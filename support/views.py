@@ -240,7 +240,7 @@ def attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 @support_required
 def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
     now = timezone.now()
-    form = QueueFilterForm(request.GET or None)
+    form = QueueFilterForm(request.GET)
     tickets = form.filter(
         Ticket.objects.select_related("organisation", "requester", "assignee"),
         user=request.user,
