@@ -16,7 +16,9 @@ def test_opening_from_a_failure_links_the_record_and_its_log_entry(accountant, o
     context = services.describe_failure(
         process="invoice_generation", record=invoice, entry=alert.activity
     )
-    ticket = make_ticket(requester=accountant, record=invoice, entry=alert.activity, context=context)
+    ticket = make_ticket(
+        requester=accountant, record=invoice, entry=alert.activity, context=context
+    )
     assert ticket.record == invoice
     assert ticket.activity == alert.activity
     assert ticket.context["log_id"] == alert.activity_id

@@ -74,9 +74,7 @@ def test_a_record_without_log_finds_its_last_failure(accountant_client, organisa
     assert Ticket.objects.get().activity_id == alert.activity_id
 
 
-def test_another_organisations_record_or_log_entry_is_a_404(
-    other_accountant_client, organisation
-):
+def test_another_organisations_record_or_log_entry_is_a_404(other_accountant_client, organisation):
     invoice, alert = failed_invoice(organisation)
     for url in [
         _help_url(process="invoice_generation", record=invoice.pk),

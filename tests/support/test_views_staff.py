@@ -75,7 +75,9 @@ def test_the_ticket_page_shows_the_linked_failure_and_its_log_read_only(
     context = services.describe_failure(
         process="invoice_generation", record=invoice, entry=alert.activity
     )
-    ticket = make_ticket(requester=accountant, record=invoice, entry=alert.activity, context=context)
+    ticket = make_ticket(
+        requester=accountant, record=invoice, entry=alert.activity, context=context
+    )
     services.add_support_message(
         ticket=ticket, author=accountant, body="NOTE-VISIBLE-TO-STAFF", internal=True
     )
@@ -146,9 +148,7 @@ def test_an_empty_message_shows_the_form_errors(support_client, accountant):
     assert ticket.messages.count() == 0
 
 
-def test_an_accountant_gets_403_on_staff_actions_of_their_own_ticket(
-    accountant, accountant_client
-):
+def test_an_accountant_gets_403_on_staff_actions_of_their_own_ticket(accountant, accountant_client):
     ticket = make_ticket(requester=accountant)
     assert accountant_client.get(ticket.get_staff_url()).status_code == 403
     url = reverse("support:message", args=[ticket.pk])
