@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -245,7 +245,7 @@ def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
         Ticket.objects.select_related("organisation", "requester", "assignee"),
         user=request.user,
         now=now,
-    ).order_by("due_at", "created_at")[:300]
+    ).order_by(F("due_at").asc(nulls_last=True), "created_at")[:300]
     template = "support/queue.html#results" if request.htmx else "support/queue.html"
     return TemplateResponse(request, template, {"form": form, "tickets": tickets, "now": now})
 
