@@ -16,7 +16,7 @@ class TicketAttachmentInline(admin.TabularInline):
     model = TicketAttachment
     extra = 0
     fields = ["name", "content_type", "size", "uploaded_by", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["name", "content_type", "size", "uploaded_by", "created_at"]
 
 
 @admin.register(Ticket)

@@ -84,7 +84,9 @@ def _get_help_target_for_user(request: OrganisationHttpRequest, params: QueryDic
         entry = get_object_or_404(
             ActivityLog.objects.for_organisation(request.organisation), pk=log_id
         )
-        process = process or entry.process
+        if process and process != entry.process:
+            raise Http404
+        process = entry.process
     if record_id is not None:
         try:
             model = registry.get(process).model
@@ -215,7 +217,7 @@ def attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Attachments are private files: only the requester's side and support staff."""
     attachments = TicketAttachment.objects.select_related("ticket")
     if not _can_work_queue(request.user):
-        if not request.user.has_perm("accounts.use_billing"):
+        if not request.user.has_perm("accounts.use_billing") or not request.user.organisation_id:
             raise PermissionDenied
         attachments = attachments.filter(
             ticket__organisation_id=request.user.organisation_id,

@@ -110,3 +110,10 @@ def test_a_paused_ticket_is_never_breached(accountant, support_user):
 def test_the_breach_task_is_scheduled(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["support-mark-breached-tickets"]["task"] == "support.mark_breached_tickets"
+
+
+def test_the_periodic_task_marks_breaches(accountant):
+    from support.tasks import mark_breached_tickets
+
+    make_ticket(requester=accountant, now=paris(2026, 1, 5, 9))
+    assert mark_breached_tickets.apply().get() == 1

@@ -25,7 +25,7 @@ def test_accepted_files_are_stored_with_the_ticket(accountant_client):
         accountant_client,
         SimpleUploadedFile("facture.pdf", PDF),
         SimpleUploadedFile("capture.png", PNG),
-        SimpleUploadedFile("export.csv", "nom;montant\nDupont;12,50\n".encode()),
+        SimpleUploadedFile("export.csv", b"nom;montant\nDupont;12,50\n"),
     )
     assert response.status_code == 302
     ticket = Ticket.objects.get()

@@ -16,7 +16,7 @@ def _help_url(**params) -> str:
 
 
 def test_the_help_button_is_beside_retry_on_a_failed_invoice(accountant_client, organisation):
-    invoice, alert = failed_invoice(organisation)
+    invoice, _alert = failed_invoice(organisation)
     response = accountant_client.get(invoice.get_absolute_url())
     expected = f"process=invoice_generation&amp;record={invoice.pk}"
     assert expected in response.text
@@ -88,7 +88,7 @@ def test_another_organisations_record_or_log_entry_is_a_404(other_accountant_cli
 
 def test_a_log_entry_of_another_record_is_a_404(accountant_client, organisation):
     invoice, _ = failed_invoice(organisation)
-    other, other_alert = failed_invoice(organisation)
+    _other, other_alert = failed_invoice(organisation)
     url = _help_url(process="invoice_generation", record=invoice.pk, log=other_alert.activity_id)
     assert accountant_client.get(url).status_code == 404
 

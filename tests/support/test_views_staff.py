@@ -184,3 +184,16 @@ def test_support_staff_get_403_on_refund_and_email_pages_when_they_exist(support
         except NoReverseMatch:
             continue  # built on another branch
         assert support_client.get(url).status_code == 403
+
+
+def test_the_at_risk_filter_keeps_tickets_with_little_time_left(support_client, accountant):
+    from support.calendar import add_business_hours, get_calendar
+
+    now = timezone.now()
+    risky = make_ticket(requester=accountant, subject="RISKY")
+    # Three business hours left: move the deadline in, as 21 hours of work would.
+    risky.due_at = add_business_hours(now, 3, get_calendar())
+    risky.save()
+    make_ticket(requester=accountant, subject="FRESH")
+    response = support_client.get(reverse("support:queue"), {"deadline": "at_risk"})
+    assert list(response.context["tickets"]) == [risky]
