@@ -92,9 +92,8 @@ def _get_help_target_for_user(request: OrganisationHttpRequest, params: QueryDic
             model = registry.get(process).model
         except KeyError as exc:
             raise Http404 from exc
-        record = get_object_or_404(
-            model.objects.for_organisation(request.organisation), pk=record_id
-        )
+        records = model.objects.for_organisation(request.organisation)  # type: ignore[attr-defined]
+        record = get_object_or_404(records, pk=record_id)
         if entry is not None and (
             entry.content_type_id != ContentType.objects.get_for_model(model).pk
             or entry.object_id != record.pk
