@@ -33,7 +33,7 @@ def describe_failure(
     *, process: str, record: models.Model | None, entry: ActivityLog | None
 ) -> dict[str, object]:
     """The context a help button hands to a new ticket (stored as JSON on it)."""
-    from activity.models import Process
+    from activity.models import Cause, Process
 
     context: dict[str, object] = {
         "process": process,
@@ -53,6 +53,8 @@ def describe_failure(
         context["cause"] = entry.cause or context.get("cause", "")
         context["message"] = entry.message or context.get("message", "")
         context["logged_at"] = entry.created_at.isoformat()
+    if context.get("cause"):
+        context["cause_label"] = str(dict(Cause.choices).get(context["cause"], context["cause"]))
     return context
 
 

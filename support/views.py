@@ -2,6 +2,7 @@ from collections import Counter
 from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -128,7 +129,13 @@ def _my_tickets(request: OrganisationHttpRequest) -> TemplateResponse:
     return TemplateResponse(
         request,
         "support/index.html",
-        {"tickets": tickets[:200], "form": TicketForm(), "now": timezone.now()},
+        {
+            "tickets": tickets[:200],
+            "form": TicketForm(),
+            "now": timezone.now(),
+            "calendar": get_calendar(),
+            "deadline_hours": f"{settings.SUPPORT_DEADLINE_HOURS:g}",
+        },
     )
 
 
