@@ -234,6 +234,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": 0.2,
     }
@@ -287,4 +288,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+}
+
+# --- Support ---------------------------------------------------------------------
+# The business calendar on which ticket deadlines are counted (support/calendar.py):
+# opening days (0 = Monday), local opening hours, time zone, and the public holidays of
+# a country (and subdivision, e.g. "57" for Moselle) from the `holidays` package.
+SUPPORT_CALENDAR = {
+    "days": [int(d) for d in env_list("SUPPORT_DAYS", "0,1,2,3,4")],
+    "open": env_str("SUPPORT_OPEN", "09:00"),
+    "close": env_str("SUPPORT_CLOSE", "18:00"),
+    "time_zone": env_str("SUPPORT_TIME_ZONE", "Europe/Paris"),
+    "country": env_str("SUPPORT_HOLIDAY_COUNTRY", "FR") or None,
+    "subdivision": env_str("SUPPORT_HOLIDAY_SUBDIVISION") or None,
+}
+# A ticket must be answered within this many hours of opening time.
+SUPPORT_DEADLINE_HOURS = env_float("SUPPORT_DEADLINE_HOURS", 24.0)
+# The queue flags tickets with less business time than this left as "at risk".
+SUPPORT_AT_RISK_HOURS = env_float("SUPPORT_AT_RISK_HOURS", 4.0)
+SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Public address of the site, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+CELERY_BEAT_SCHEDULE["support-mark-breached-tickets"] = {
+    "task": "support.mark_breached_tickets",
+    "schedule": 60.0,
 }
