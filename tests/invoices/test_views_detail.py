@@ -42,9 +42,7 @@ def test_a_ready_draft_says_nothing_blocks_generation(accountant_client, organis
     assert reverse("invoices:edit", args=[invoice.pk]) in response.content.decode()
 
 
-def test_a_draft_lists_what_would_block_generation_before_it_fails(
-    accountant_client, organisation
-):
+def test_a_draft_lists_what_would_block_generation_before_it_fails(accountant_client, organisation):
     organisation.company_settings.siren = ""
     organisation.company_settings.save()
     invoice = InvoiceFactory(organisation=organisation, customer__street="")

@@ -144,7 +144,9 @@ def test_rerun_queues_each_unblocked_failure_exactly_once_even_when_posted_twice
 def test_rerun_without_htmx_redirects_to_the_customer(accountant_client, organisation):
     invoice = failed_invoice(organisation)
 
-    response = accountant_client.post(reverse("invoices:customer_rerun", args=[invoice.customer_id]))
+    response = accountant_client.post(
+        reverse("invoices:customer_rerun", args=[invoice.customer_id])
+    )
 
     assert response.status_code == 302
     assert response["Location"] == invoice.customer.get_absolute_url()
