@@ -89,7 +89,8 @@ def test_an_invalid_siren_is_an_error_on_its_field(accountant_client):
     form = response.context["form"]
     assert set(form.errors) == {"siren", "email"}
     html = response.content.decode()
-    assert 'id="field-siren"' in html and "has-error" in html
+    assert 'id="field-siren"' in html
+    assert "has-error" in html
     assert not Customer.objects.exists()
 
 
