@@ -36,13 +36,16 @@ class CappedPaginator(Paginator):
     are slow anyway): the user narrows the search instead.
     """
 
-    def __init__(self, object_list, per_page: int, *, cap: int = 10_000, **kwargs) -> None:
+    def __init__(
+        self, object_list: QuerySet, per_page: int, *, cap: int = 10_000, **kwargs
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
         self.cap = cap
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        return self.queryset[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -58,7 +58,7 @@ class CustomerFixBase(_RequiredFieldsMixin, CustomerForm):
     pass
 
 
-def customer_fix_form_class(field_names: list[str]) -> type[CustomerForm]:
+def customer_fix_form_class(field_names: list[str]) -> type[forms.ModelForm]:
     """A customer form limited to the fields a failed generation named."""
     fields = [f for f in CUSTOMER_FIELDS if f in set(field_names)]
     return forms.modelform_factory(Customer, form=CustomerFixBase, fields=fields)
@@ -127,19 +127,10 @@ class InvoiceLineForm(forms.ModelForm):
 class BaseLineFormSet(forms.BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
-        kept = [
-            form
-            for form in self.forms
-            if form.has_changed()
-            and form.is_valid()
-            and not (self.can_delete and self._should_delete_form(form))
-        ]
-        existing = [
-            form
-            for form in self.initial_forms
-            if not (self.can_delete and self._should_delete_form(form))
-        ]
-        if not kept and not existing:
+        if any(self.errors):
+            return
+        # Untouched extra forms have no cleaned data; deleted lines do not count.
+        if not any(f.cleaned_data and not f.cleaned_data.get("DELETE") for f in self.forms):
             raise forms.ValidationError(_("Add at least one line."))
 
 
