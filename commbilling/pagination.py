@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 
 @dataclass(frozen=True)
@@ -24,3 +26,31 @@ def keyset_paginate(queryset: QuerySet, cursor: str | None, *, size: int = 50) -
     rows = list(queryset.order_by("-id")[: size + 1])
     next_cursor = rows[size - 1].id if len(rows) > size else None
     return KeysetPage(items=rows[:size], next_cursor=next_cursor, cursor=current)
+
+
+class CappedPaginator(Paginator):
+    """Page numbers for sortable lists, with a count that stops at ``cap`` rows.
+
+    ``COUNT(*)`` over a whole large table costs more than the page itself; counting a
+    ``LIMIT cap`` subquery is bounded. Pages past the cap are not offered (deep OFFSETs
+    are slow anyway): the user narrows the search instead.
+    """
+
+    def __init__(
+        self, object_list: QuerySet, per_page: int, *, cap: int = 10_000, **kwargs
+    ) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.queryset[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        return super().num_pages if not self.capped else -(-self.cap // self.per_page)

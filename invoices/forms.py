@@ -1,26 +1,36 @@
-from django import forms
+from decimal import Decimal
 
-from .models import Customer
+from django import forms
+from django.core.validators import MinValueValidator
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+from .models import Customer, Invoice, InvoiceLine
+from .services import FRENCH_VAT_RATES
+
+CUSTOMER_FIELDS = [
+    "customer_type",
+    "legal_name",
+    "contact_name",
+    "email",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "siren",
+    "siret",
+    "vat_number",
+    "payment_reference",
+    "language",
+]
 
 
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = [
-            "customer_type",
-            "legal_name",
-            "contact_name",
-            "email",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "siren",
-            "siret",
-            "vat_number",
-            "payment_reference",
-            "language",
-        ]
+        fields = CUSTOMER_FIELDS
 
     def clean_siren(self) -> str:
         return self.cleaned_data["siren"].replace(" ", "")
@@ -33,3 +43,104 @@ class CustomerForm(forms.ModelForm):
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].upper()
+
+
+class _RequiredFieldsMixin:
+    """Every field of the form is required: the form exists to complete them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            field.required = True
+
+
+class CustomerFixBase(_RequiredFieldsMixin, CustomerForm):
+    pass
+
+
+def customer_fix_form_class(field_names: list[str]) -> type[forms.ModelForm]:
+    """A customer form limited to the fields a failed generation named."""
+    fields = [f for f in CUSTOMER_FIELDS if f in set(field_names)]
+    return forms.modelform_factory(Customer, form=CustomerFixBase, fields=fields)
+
+
+def customer_fields_to_fix(invoice: Invoice) -> list[str]:
+    """Fields of the invoice's customer that its last failure named (missing or invalid)."""
+    if invoice.status != Invoice.Status.FAILED:
+        return []
+    names = [
+        p.get("field", "")
+        for p in invoice.missing_fields
+        if p.get("model") == "customer" and p.get("object_id") == invoice.customer_id
+    ]
+    return [f for f in CUSTOMER_FIELDS if f in names]
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+
+VAT_CHOICES = [(str(rate), f"{rate} %") for rate in sorted(FRENCH_VAT_RATES)]
+
+
+def _vat_choice(value: Decimal | str | None) -> str:
+    """The choice key of a rate however it is written (20, 20.00, "20.0")."""
+    if value in (None, ""):
+        return ""
+    rate = Decimal(str(value)).normalize()
+    for key, _label in VAT_CHOICES:
+        if Decimal(key) == rate:
+            return key
+    return str(value)
+
+
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ["customer", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        customers: QuerySet[Customer] = Customer.objects.for_organisation(organisation)
+        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        self.fields["notes"].label = _("Issue notes")
+
+
+class InvoiceLineForm(forms.ModelForm):
+    vat_rate = forms.TypedChoiceField(
+        label=_("VAT rate (%)"), choices=VAT_CHOICES, coerce=Decimal, empty_value=None
+    )
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "quantity", "unit_price", "vat_rate"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].validators.append(MinValueValidator(Decimal("0.001")))
+        current = self.initial.get("vat_rate")
+        if current is not None:
+            self.initial["vat_rate"] = _vat_choice(current)
+
+
+class BaseLineFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        # Untouched extra forms have no cleaned data; deleted lines do not count.
+        if not any(f.cleaned_data and not f.cleaned_data.get("DELETE") for f in self.forms):
+            raise forms.ValidationError(_("Add at least one line."))
+
+
+def line_formset_class(*, extra: int) -> type[forms.BaseInlineFormSet]:
+    return forms.inlineformset_factory(
+        Invoice,
+        InvoiceLine,
+        form=InvoiceLineForm,
+        formset=BaseLineFormSet,
+        fields=["description", "quantity", "unit_price", "vat_rate"],
+        extra=extra,
+        can_delete=True,
+    )

@@ -1,19 +1,46 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import F, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.decorators import accountant_required
+from activity import services as activity
 from activity.messages import explain
-from activity.models import ActivityLog
+from activity.models import ActivityLog, Event, Trigger
 from commbilling.http import OrganisationHttpRequest
+from commbilling.pagination import CappedPaginator
 
 from . import services
-from .forms import CustomerForm
+from .forms import (
+    CustomerForm,
+    CustomerSearchForm,
+    InvoiceForm,
+    customer_fields_to_fix,
+    customer_fix_form_class,
+    line_formset_class,
+)
 from .models import Customer, Invoice
+
+PAGE_SIZE = 50
+# Sort keys the list accepts; anything else falls back to the newest first.
+SORTS: dict[str, list] = {
+    "date": [F("issue_date").asc(nulls_first=True), "created_at", "id"],
+    "-date": [F("issue_date").desc(nulls_last=True), "-created_at", "-id"],
+    "number": [F("number").asc(nulls_first=True), "id"],
+    "-number": [F("number").desc(nulls_last=True), "-id"],
+    "total": ["total_incl_vat", "id"],
+    "-total": ["-total_incl_vat", "-id"],
+    "status": ["status", "-created_at", "-id"],
+    "-status": ["-status", "-created_at", "-id"],
+}
+DEFAULT_ORDER = ["-created_at", "-id"]
 
 
 def _get_invoice_for_user(request: OrganisationHttpRequest, pk: int) -> Invoice:
@@ -26,6 +53,13 @@ def _get_customer_for_user(request: OrganisationHttpRequest, pk: int) -> Custome
     return get_object_or_404(Customer.objects.for_organisation(request.organisation), pk=pk)
 
 
+def _page_template(request: OrganisationHttpRequest, template: str, partial: str) -> str:
+    return f"{template}#{partial}" if request.htmx else template
+
+
+# --- Invoices list ---------------------------------------------------------------
+
+
 @require_GET
 @accountant_required
 def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
@@ -33,20 +67,150 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
     status = request.GET.get("status", "")
     if status in Invoice.Status.values:
         invoices = invoices.filter(status=status)
-    page = Paginator(invoices.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
-    template = "invoices/list.html#results" if request.htmx else "invoices/list.html"
+    else:
+        status = ""
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        invoices = invoices.filter(Q(number__istartswith=q) | Q(customer__legal_name__icontains=q))
+    sort = request.GET.get("sort", "")
+    if sort not in SORTS:
+        sort = ""
+    invoices = invoices.order_by(*(SORTS[sort] if sort else DEFAULT_ORDER))
+    paginator = CappedPaginator(invoices, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    columns = [
+        ("number", _("Number")),
+        ("customer", _("Customer")),
+        ("status", _("Status")),
+        ("total", _("Total incl. VAT")),
+        ("date", _("Issue date")),
+    ]
+    headers = [
+        {
+            "key": key,
+            "label": label,
+            "sortable": key != "customer",
+            "active": sort.lstrip("-") == key,
+            "descending": sort.startswith("-"),
+            "next": f"-{key}" if sort == key else key,
+        }
+        for key, label in columns
+    ]
     return TemplateResponse(
         request,
-        template,
-        {"page": page, "status": status, "statuses": Invoice.Status.choices},
+        _page_template(request, "invoices/list.html", "results"),
+        {
+            "page": page,
+            "status": status,
+            "q": q,
+            "sort": sort,
+            "statuses": Invoice.Status.choices,
+            "headers": headers,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+        },
     )
+
+
+# --- Invoice create / edit ---------------------------------------------------------
+
+
+@transaction.atomic
+def _save_draft(*, form: InvoiceForm, formset, organisation, user) -> Invoice:
+    invoice = form.save(commit=False)
+    if invoice.pk is None:
+        invoice.organisation = organisation
+        invoice.created_by = user
+    invoice.save()
+    formset.instance = invoice
+    lines = formset.save(commit=False)
+    for line in formset.deleted_objects:
+        line.delete()
+    last = max((line.position for line in invoice.lines.all()), default=-1)
+    for line in lines:
+        if line.pk is None:
+            last += 1
+            line.position = last
+        line.save()
+    invoice.recompute_totals()
+    invoice.save(update_fields=["total_excl_vat", "total_vat", "total_incl_vat", "updated_at"])
+    return invoice
+
+
+def _invoice_form_response(
+    request: OrganisationHttpRequest, invoice: Invoice | None, *, extra: int
+) -> HttpResponse:
+    FormSet = line_formset_class(extra=extra)
+    company = services.company_settings_for(request.organisation)
+    data = request.POST if request.method == "POST" else None
+    initial = {"customer": request.GET.get("customer")} if invoice is None else {}
+    form = InvoiceForm(data, instance=invoice, initial=initial, organisation=request.organisation)
+    formset = FormSet(
+        data,
+        instance=invoice or Invoice(organisation=request.organisation),
+        prefix="lines",
+        initial=[{"vat_rate": company.default_vat_rate}] * extra,
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            # Lock the row: an "Issue" in another tab must not race with this save.
+            if invoice is not None and not (
+                Invoice.objects.select_for_update()
+                .filter(pk=invoice.pk, status=Invoice.Status.DRAFT)
+                .first()
+            ):
+                messages.error(request, _("Only a draft can be edited."))
+                return redirect(invoice)
+            saved = _save_draft(
+                form=form, formset=formset, organisation=request.organisation, user=request.user
+            )
+        messages.success(request, _("Draft saved."))
+        return redirect(saved)
+    return TemplateResponse(
+        request,
+        "invoices/invoice_form.html",
+        {"form": form, "formset": formset, "invoice": invoice},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@accountant_required
+def invoice_create(request: OrganisationHttpRequest) -> HttpResponse:
+    return _invoice_form_response(request, None, extra=3)
+
+
+@require_http_methods(["GET", "POST"])
+@accountant_required
+def invoice_edit(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
+    invoice = _get_invoice_for_user(request, pk)
+    if invoice.status != Invoice.Status.DRAFT:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect(invoice)
+    return _invoice_form_response(request, invoice, extra=1)
+
+
+# --- Invoice detail ----------------------------------------------------------------
+
+
+def _fix_context(request: OrganisationHttpRequest, invoice: Invoice, form=None) -> dict:
+    fields = customer_fields_to_fix(invoice)
+    if fields and form is None:
+        form = customer_fix_form_class(fields)(instance=invoice.customer)
+    return {"invoice": invoice, "fix_form": form if fields else None}
 
 
 @require_GET
 @accountant_required
 def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateResponse:
     invoice = _get_invoice_for_user(request, pk)
-    data_problems, settings_problems = services.check_invoice_ready(invoice)
+    is_draft = invoice.status == Invoice.Status.DRAFT
+    data_problems, settings_problems = (
+        services.check_invoice_ready(invoice) if is_draft else ([], [])
+    )
     explanation = None
     if invoice.is_failed or invoice.is_retrying:
         explanation = explain(
@@ -60,17 +224,61 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
         request,
         "invoices/detail.html",
         {
-            "invoice": invoice,
+            **_fix_context(request, invoice),
             "record": invoice,
             "explanation": explanation,
             "lines": invoice.lines.all(),
             "breakdown": invoice.vat_breakdown(),
-            "data_problems": data_problems if invoice.status == Invoice.Status.DRAFT else [],
-            "settings_problems": settings_problems
-            if invoice.status == Invoice.Status.DRAFT
-            else [],
+            "data_problems": data_problems,
+            "settings_problems": settings_problems,
             "history": history,
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@accountant_required
+def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
+    """The inline form of a failed invoice's page: exactly the customer fields it named."""
+    invoice = _get_invoice_for_user(request, pk)
+    fields = customer_fields_to_fix(invoice)
+    if not fields:
+        if request.htmx:
+            return TemplateResponse(request, "invoices/detail.html#fix", {"invoice": invoice})
+        return redirect(invoice)
+    customer = invoice.customer
+    form = customer_fix_form_class(fields)(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            activity.log_event(
+                record=invoice,
+                process=invoice.PROCESS,
+                event=Event.FIXED,
+                actor=request.user,
+                trigger=Trigger.USER,
+                message=f"Customer {customer} completed by {request.user.get_username()}: "
+                + ", ".join(form.changed_data),
+                details={"model": "customer", "object_id": customer.pk, "fields": fields},
+            )
+        if not request.htmx:
+            messages.success(request, _("Customer saved."))
+            return redirect(invoice)
+        return TemplateResponse(
+            request,
+            "invoices/_unblocked.html",
+            {
+                "customer": customer,
+                "unblocked": activity.failures_unblocked_by(model_field_owner=customer),
+                "saved": True,
+            },
+        )
+    if not request.htmx and request.method == "GET":
+        return redirect(invoice)
+    return TemplateResponse(
+        request,
+        "invoices/detail.html#fix" if request.htmx else "invoices/fix_customer.html",
+        _fix_context(request, invoice, form),
     )
 
 
@@ -100,6 +308,42 @@ def invoice_pdf(request: OrganisationHttpRequest, pk: int) -> FileResponse:
     )
 
 
+# --- Customers ---------------------------------------------------------------------
+
+
+@require_GET
+@accountant_required
+def customer_list(request: OrganisationHttpRequest) -> TemplateResponse:
+    form = CustomerSearchForm(request.GET or None)
+    customers = Customer.objects.for_organisation(request.organisation).order_by("legal_name", "id")
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if q:
+        customers = customers.filter(
+            Q(legal_name__icontains=q) | Q(contact_name__icontains=q) | Q(email__icontains=q)
+        )
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(
+        request,
+        _page_template(request, "invoices/customer_list.html", "results"),
+        {"form": form, "page": page, "q": q, "query": query.urlencode()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@accountant_required
+def customer_create(request: OrganisationHttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        customer = form.save(commit=False)
+        customer.organisation = request.organisation
+        customer.save()
+        messages.success(request, _("Customer saved."))
+        return redirect(customer.get_absolute_url())
+    return TemplateResponse(request, "invoices/customer_form.html", {"form": form})
+
+
 @require_http_methods(["GET", "POST"])
 @accountant_required
 def customer_edit(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
@@ -110,5 +354,37 @@ def customer_edit(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Customer saved."))
         return redirect(customer.get_absolute_url())
     return TemplateResponse(
-        request, "invoices/customer_form.html", {"form": form, "customer": customer}
+        request,
+        "invoices/customer_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "unblocked": activity.failures_unblocked_by(model_field_owner=customer),
+            "invoices": customer.invoices.order_by("-created_at", "-id")[:10],
+        },
     )
+
+
+@require_POST
+@accountant_required
+def customer_rerun_failed(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
+    """Re-run every failed task that named this customer's data. Each record is queued
+    at most once: a second POST finds them queued already and does nothing."""
+    customer = _get_customer_for_user(request, pk)
+    queued = [
+        record
+        for record in activity.failures_unblocked_by(model_field_owner=customer)
+        if activity.retry_record(record=record, actor=request.user)
+    ]
+    notice = ngettext(
+        "%(n)d failed task queued again.", "%(n)d failed tasks queued again.", len(queued)
+    ) % {"n": len(queued)}
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect(customer)
+    response = TemplateResponse(
+        request,
+        "invoices/_unblocked.html",
+        {"customer": customer, "unblocked": [], "requeued": queued, "notice": notice},
+    )
+    return trigger_client_event(response, "records-requeued")

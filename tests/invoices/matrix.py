@@ -20,10 +20,29 @@ def _generated_invoice(ctx):
     return {"pk": invoice.pk}
 
 
+def _failed_invoice(ctx):
+    from activity import services as activity
+    from invoices.services import customer_problems
+
+    invoice = InvoiceFactory(organisation=ctx.organisation, customer__street="")
+    problems = [p.as_dict() for p in customer_problems(invoice.customer)]
+    activity.record_failure(
+        record=invoice, process=invoice.PROCESS, cause="missing_data",
+        message="test", details={"fields": problems}, attempt=1,
+    )  # fmt: skip
+    return {"pk": invoice.pk}
+
+
 MATRIX = [
     Row("invoices:list", ACCOUNTANT_PAGE),
     Row("invoices:detail", RECORD, make=_invoice),
     Row("invoices:issue", RECORD, method="post", make=_invoice),
     Row("invoices:pdf", RECORD, make=_generated_invoice),
     Row("invoices:customer_edit", RECORD, make=_customer),
+    Row("invoices:create", ACCOUNTANT_PAGE),
+    Row("invoices:edit", RECORD, make=_invoice),
+    Row("invoices:fix_customer", RECORD, make=_failed_invoice),
+    Row("invoices:customer_list", ACCOUNTANT_PAGE),
+    Row("invoices:customer_create", ACCOUNTANT_PAGE),
+    Row("invoices:customer_rerun", RECORD, method="post", make=_customer),
 ]
