@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -294,6 +295,7 @@ def invoice_issue(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@xframe_options_sameorigin  # the invoice page previews its PDF in a frame
 @accountant_required
 def invoice_pdf(request: OrganisationHttpRequest, pk: int) -> FileResponse:
     invoice = _get_invoice_for_user(request, pk)
