@@ -97,9 +97,9 @@ class StripeRefunds:
                 params={"payment_intent": refund.invoice.payment_reference, "limit": 100}
             )
             matches = [
-                _body(item)
-                for item in listing.auto_paging_iter()
-                if (item.get("metadata") or {}).get("refund_id") == str(refund.pk)
+                body
+                for body in (_body(item) for item in listing.auto_paging_iter())
+                if (body.get("metadata") or {}).get("refund_id") == str(refund.pk)
             ]
         except stripe.StripeError as exc:
             self._record(refund, "lookup", exc)
