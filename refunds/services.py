@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import CompanySettings, User
@@ -64,10 +65,10 @@ def request_refund(
                 "(paid %(paid)s €, refunded or being refunded %(taken)s €)."
             )
             % {
-                "available": available,
+                "available": number_format(available, 2),
                 "invoice": locked,
-                "paid": locked.amount_paid,
-                "taken": locked.amount_paid - available,
+                "paid": number_format(locked.amount_paid, 2),
+                "taken": number_format(locked.amount_paid - available, 2),
             },
             code="too_much",
         )

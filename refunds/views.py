@@ -92,8 +92,8 @@ def refund_detail(request: OrganisationHttpRequest, pk: int) -> TemplateResponse
 @require_http_methods(["GET", "POST"])
 @accountant_required
 def refund_request(request: OrganisationHttpRequest, invoice_pk: int) -> HttpResponse:
-    _require(request, "refunds.add_refund")
     invoice = _get_invoice_for_user(request, invoice_pk)
+    _require(request, "refunds.add_refund")
     initial = {"amount": services.refundable_amount(invoice)}
     form = RefundRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -133,8 +133,8 @@ def refund_request(request: OrganisationHttpRequest, invoice_pk: int) -> HttpRes
 @require_POST
 @accountant_required
 def refund_approve(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
-    _require(request, "refunds.approve_refund")
     refund = _get_refund_for_user(request, pk)
+    _require(request, "refunds.approve_refund")
     if services.approve_refund(refund=refund, approved_by=request.user):
         messages.success(request, _("Refund approved: it is being processed."))
     else:
@@ -164,8 +164,8 @@ def refund_cancel(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @accountant_required
 def refund_confirm_transfer(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
-    _require(request, "refunds.add_refund")
     refund = _get_refund_for_user(request, pk)
+    _require(request, "refunds.add_refund")
     if services.confirm_transfer(refund=refund, actor=request.user):
         messages.success(request, _("Transfer confirmed: the credit note is issued."))
     else:
@@ -192,8 +192,8 @@ def refund_reconcile(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @accountant_required
 def credit_note_pdf(request: OrganisationHttpRequest, pk: int) -> FileResponse:
-    _require(request, "refunds.view_creditnote")
     refund = _get_refund_for_user(request, pk)
+    _require(request, "refunds.view_creditnote")
     credit_note = getattr(refund, "credit_note", None)
     if credit_note is None or not credit_note.pdf:
         raise Http404(_("This refund has no credit note yet."))

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from accounts.models import CompanySettings
 from activity import services as activity
@@ -22,6 +23,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def short_provider_timeout(settings):
     settings.REFUNDS_PROVIDER_TIMEOUT_SECONDS = 0.5
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 def _request(invoice, amount, user=None, reason="Geste commercial"):
