@@ -3,7 +3,11 @@ from celery import shared_task
 from activity import runner
 from activity.models import Process
 
-from . import services
+from . import pdf, services
+
+# Imported here so that WeasyPrint (~2 s to import) is loaded by the worker's main process
+# before it forks: a pool process replacing a dead one then renders a credit note at once.
+assert pdf.render_pdf
 
 
 @shared_task(name="refunds.execute_refund", **runner.TRACKED_TASK_OPTIONS)

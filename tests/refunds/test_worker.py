@@ -138,38 +138,49 @@ def test_two_users_clicking_retry_at_once_refund_once(
     assert Refund.objects.get(pk=refund.pk).credit_note.number
 
 
-def _pool_child_pid(refund: Refund) -> int:
+def _pool_child_pid(refund: Refund) -> int | None:
     entry = (
         ActivityLog.objects.for_record(refund).filter(event=Event.STARTED).order_by("id").first()
     )
-    return int(entry.worker.rsplit(":", 1)[1])
+    return int(entry.worker.rsplit(":", 1)[1]) if entry else None
 
 
 def test_a_worker_killed_after_the_provider_accepted_never_refunds_twice(
     start_worker, stripe_org, stripe_server, accountant
 ):
     """20 times: the provider creates the refund and holds its answer; the pool process
-    that called it is killed; the redelivered task must find the refund, not make one."""
-    worker = start_worker(concurrency=1, name="kill")
-    iterations, duplicates = 20, 0
-    for _ in range(iterations):
-        invoice = paid_invoice(stripe_org, server=stripe_server)
+    that called it is killed; the redelivered task must find the refund, not make one.
+
+    Four at a time (one per pool process): the worker notices a dead pool process only
+    every few seconds, so rounds in parallel keep the test short."""
+    parallel, rounds = 4, int(os.environ.get("KILL_ROUNDS", 5))
+    worker = start_worker(concurrency=parallel, name="kill")
+    duplicates = 0
+    for _ in range(rounds):
         stall = threading.Event()
-        stripe_server.created_event.clear()
         stripe_server.stall_after_create = stall
-        refund = _request(invoice, "10.00", accountant)
+        invoices = [paid_invoice(stripe_org, server=stripe_server) for _ in range(parallel)]
+        refunds = [_request(invoice, "10.00", accountant) for invoice in invoices]
 
-        assert stripe_server.created_event.wait(30), worker.log()[-3000:]
-        os.kill(_pool_child_pid(refund), signal.SIGKILL)
-        stall.set()  # the answer goes to a dead process
+        # every refund exists at the provider, every answer is held
+        wait_for(
+            lambda: all(stripe_server.refunds_for(i.payment_reference) for i in invoices),
+            timeout=30,
+        )
+        pids = {_pool_child_pid(refund) for refund in refunds}
+        assert len(pids) == parallel and None not in pids, worker.log()[-3000:]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        stall.set()  # the answers go to dead processes
 
-        refund = wait_for(lambda r=refund: _settled(r), timeout=30)
-        assert refund.status == Refund.Status.REFUNDED, (refund.last_error, worker.log()[-3000:])
-        made = stripe_server.refunds_for(invoice.payment_reference)
-        duplicates += len(made) - 1
-        assert refund.provider_refund_id == made[0]["id"]
-        keys = {k for m, _, k in stripe_server.requests if m == "POST" and k}
-        assert str(refund.idempotency_key) in keys
-        assert refund.attempts == 2  # killed once, then found by the lookup
+        for refund, invoice in zip(refunds, invoices, strict=True):
+            refund = wait_for(lambda r=refund: _settled(r), timeout=60)
+            assert refund.status == Refund.Status.REFUNDED, (refund.last_error, worker.log()[-3000:])
+            assert refund.attempts == 2  # killed once, then found by the lookup
+            made = stripe_server.refunds_for(invoice.payment_reference)
+            duplicates += len(made) - 1
+            assert refund.provider_refund_id == made[0]["id"]
+            posts = [k for m, _, k in stripe_server.requests if m == "POST"]
+            assert str(refund.idempotency_key) in posts
     assert duplicates == 0
-    assert len(stripe_server.refunds) == iterations
+    assert len(stripe_server.refunds) == parallel * rounds
