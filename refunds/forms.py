@@ -20,7 +20,7 @@ class RefundFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All"))] + list(Refund.Status.choices),
+        choices=[("", _("All")), *Refund.Status.choices],
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 

@@ -231,7 +231,9 @@ def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
         found = client.find(refund=refund)
         if found is not None:
             settle_refunded(
-                refund=refund, provider_refund_id=found["id"], from_statuses=(Refund.STATUS_RUNNING,)
+                refund=refund,
+                provider_refund_id=found["id"],
+                from_statuses=(Refund.STATUS_RUNNING,),
             )
             return
     Refund.objects.filter(pk=refund.pk).update(sent_at=timezone.now())

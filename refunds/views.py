@@ -77,9 +77,7 @@ def refund_detail(request: OrganisationHttpRequest, pk: int) -> TemplateResponse
             "refund": refund,
             "record": refund,
             "explanation": explanation if refund.is_failed or refund.is_retrying else None,
-            "unknown_explanation": explanation
-            if refund.status == Refund.Status.UNKNOWN
-            else None,
+            "unknown_explanation": explanation if refund.status == Refund.Status.UNKNOWN else None,
             "credit_note": credit_note,
             "history": history,
             "can_approve": request.user.has_perm("refunds.approve_refund"),

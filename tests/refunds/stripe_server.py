@@ -11,7 +11,6 @@ import json
 import threading
 import time
 import uuid
-from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -68,7 +67,7 @@ def _error(status: int, code: str, message: str = "", kind: str = "") -> dict:
 class _Handler(BaseHTTPRequestHandler):
     server: FakeStripe
 
-    def log_message(self, format, *args) -> None:  # noqa: A002
+    def log_message(self, format, *args) -> None:
         pass
 
     def _send(self, status: int, body: dict) -> None:
@@ -93,13 +92,15 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return False
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         self.server.requests.append(("GET", parts.path, ""))
         if not self._authorised():
             return
         if parts.path != "/v1/refunds":
-            self._send(404, _error(404, "resource_missing", f"Unrecognized request URL {parts.path}"))
+            self._send(
+                404, _error(404, "resource_missing", f"Unrecognized request URL {parts.path}")
+            )
             return
         with self.server.lock:
             if self.server.fail_gets:
@@ -112,14 +113,23 @@ class _Handler(BaseHTTPRequestHandler):
             rows = [r for r in rows if r["payment_intent"] == query["payment_intent"]]
         if "starting_after" in query:
             ids = [r["id"] for r in rows]
-            rows = rows[ids.index(query["starting_after"]) + 1 :] if query["starting_after"] in ids else []
+            rows = (
+                rows[ids.index(query["starting_after"]) + 1 :]
+                if query["starting_after"] in ids
+                else []
+            )
         limit = int(query.get("limit", 10))
         self._send(
             200,
-            {"object": "list", "url": "/v1/refunds", "has_more": len(rows) > limit, "data": rows[:limit]},
+            {
+                "object": "list",
+                "url": "/v1/refunds",
+                "has_more": len(rows) > limit,
+                "data": rows[:limit],
+            },
         )
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         params = _nested(parse_qsl(self.rfile.read(length).decode()))
         key = self.headers.get("Idempotency-Key", "")

@@ -54,11 +54,16 @@ def test_a_full_refund_is_made_once_at_the_provider_with_a_credit_note(
     credit_note = refund.credit_note
     assert credit_note.number == f"AV-{credit_note.issued_at.year}-000001"
     assert credit_note.pdf.read().startswith(b"%PDF")
-    assert (credit_note.total_excl_vat, credit_note.total_vat) == (Decimal("200.00"), Decimal("40.00"))
+    assert (credit_note.total_excl_vat, credit_note.total_vat) == (
+        Decimal("200.00"),
+        Decimal("40.00"),
+    )
     invoice.refresh_from_db()
     assert invoice.amount_refunded == Decimal("240.00")
     assert services.refundable_amount(invoice) == Decimal("0.00")
-    events = list(ActivityLog.objects.for_record(refund).order_by("id").values_list("event", flat=True))
+    events = list(
+        ActivityLog.objects.for_record(refund).order_by("id").values_list("event", flat=True)
+    )
     assert events == [Event.QUEUED, Event.STARTED, Event.SUCCEEDED]
 
 
@@ -99,7 +104,9 @@ def test_an_unpaid_invoice_cannot_be_refunded(organisation, accountant):
         _request(invoice, "10.00", accountant)
 
 
-def test_a_refund_above_the_threshold_waits_for_an_admin(stripe_org, stripe_server, accountant, admin_user):
+def test_a_refund_above_the_threshold_waits_for_an_admin(
+    stripe_org, stripe_server, accountant, admin_user
+):
     CompanySettings.objects.filter(organisation=stripe_org).update(
         refund_approval_threshold=Decimal("100.00")
     )
@@ -130,7 +137,7 @@ def test_the_credit_note_splits_vat_per_rate_and_adds_up(organisation):
         assert part["base"] + part["vat"] == part["total"]
         assert part["total"] == part["total"].quantize(Decimal("0.01"))
     assert [p["rate"] for p in parts] == [Decimal("5.5"), Decimal("20")]
-    assert parts[0]["total"] == Decimal("46.78")  # 100 × 105.49 / 225.49, half-up
+    assert parts[0]["total"] == Decimal("46.78")  # 100 x 105.49 / 225.49, half-up
 
 
 def test_a_wrong_api_key_is_a_settings_problem_tried_once(stripe_org, stripe_server, accountant):
@@ -256,7 +263,9 @@ def test_reconciling_a_refund_the_provider_never_made_allows_a_safe_retry(
     assert len(stripe_server.refunds) == 1
 
 
-def test_a_manual_refund_waits_for_the_transfer_then_issues_the_credit_note(organisation, accountant):
+def test_a_manual_refund_waits_for_the_transfer_then_issues_the_credit_note(
+    organisation, accountant
+):
     invoice = paid_invoice(organisation, customer__payment_reference="FR7630006000011234567890189")
 
     refund = run_now(_request(invoice, "60.00", accountant))

@@ -90,7 +90,9 @@ def test_the_detail_shows_retry_on_a_failed_refund(accountant_client, organisati
     assert "Retry" in body
 
 
-def test_the_detail_offers_a_check_not_a_retry_on_an_unknown_refund(accountant_client, organisation):
+def test_the_detail_offers_a_check_not_a_retry_on_an_unknown_refund(
+    accountant_client, organisation
+):
     refund = _refund(Ctx(organisation), status="unknown", last_cause="connectivity")
 
     body = accountant_client.get(refund.get_absolute_url()).content.decode()
@@ -113,7 +115,10 @@ def test_the_detail_links_the_credit_note_pdf(accountant_client, organisation):
 def test_the_credit_note_pdf_is_404_without_one(accountant_client, organisation):
     refund = _refund(Ctx(organisation))
 
-    assert accountant_client.get(reverse("refunds:credit_note_pdf", args=[refund.pk])).status_code == 404
+    assert (
+        accountant_client.get(reverse("refunds:credit_note_pdf", args=[refund.pk])).status_code
+        == 404
+    )
 
 
 def test_the_detail_of_another_organisation_is_404(other_accountant_client, organisation):
@@ -160,7 +165,9 @@ def test_a_successful_htmx_request_redirects_the_client(accountant_client, organ
     invoice = paid_invoice(organisation)
 
     response = accountant_client.post(
-        reverse("refunds:request", args=[invoice.pk]), {"amount": "1.00", "reason": "x"}, headers=HTMX
+        reverse("refunds:request", args=[invoice.pk]),
+        {"amount": "1.00", "reason": "x"},
+        headers=HTMX,
     )
 
     assert response.status_code == 200
@@ -203,7 +210,9 @@ def test_the_invoice_page_shows_paid_refunded_and_remaining(accountant_client, o
 
     body = accountant_client.get(invoice.get_absolute_url()).content.decode()
 
-    assert "200,00" in body and "50,00" in body and "40,00" in body  # remaining to pay
+    assert "200,00" in body
+    assert "50,00" in body
+    assert "40,00" in body  # remaining to pay
     assert reverse("refunds:request", args=[invoice.pk]) in body
 
 
@@ -237,7 +246,11 @@ def test_approve_refuses_get(admin_client_org, organisation):
 
 def test_an_accountant_confirms_a_manual_transfer(accountant_client, organisation):
     invoice = paid_invoice(organisation)
-    refund = run_now(services.request_refund(invoice=invoice, amount=Decimal("30"), reason="x", requested_by=None))
+    refund = run_now(
+        services.request_refund(
+            invoice=invoice, amount=Decimal("30"), reason="x", requested_by=None
+        )
+    )
     assert refund.status == Refund.Status.AWAITING_TRANSFER
 
     response = accountant_client.post(reverse("refunds:confirm_transfer", args=[refund.pk]))
@@ -251,7 +264,10 @@ def test_an_accountant_confirms_a_manual_transfer(accountant_client, organisatio
 def test_confirm_refuses_get(accountant_client, organisation):
     refund = _refund(Ctx(organisation), status="awaiting_transfer")
 
-    assert accountant_client.get(reverse("refunds:confirm_transfer", args=[refund.pk])).status_code == 405
+    assert (
+        accountant_client.get(reverse("refunds:confirm_transfer", args=[refund.pk])).status_code
+        == 405
+    )
 
 
 def test_cancelling_a_failed_refund_releases_its_amount(accountant_client, organisation):
@@ -264,10 +280,14 @@ def test_cancelling_a_failed_refund_releases_its_amount(accountant_client, organ
     assert services.refundable_amount(refund.invoice) == Decimal("240.00")
 
 
-def test_a_failed_refund_sent_with_an_unknown_outcome_cannot_be_cancelled(accountant_client, organisation):
+def test_a_failed_refund_sent_with_an_unknown_outcome_cannot_be_cancelled(
+    accountant_client, organisation
+):
     from django.utils import timezone
 
-    refund = _refund(Ctx(organisation), status="failed", last_cause="internal", sent_at=timezone.now())
+    refund = _refund(
+        Ctx(organisation), status="failed", last_cause="internal", sent_at=timezone.now()
+    )
 
     accountant_client.post(reverse("refunds:cancel", args=[refund.pk]))
 
@@ -323,7 +343,9 @@ def _race(calls) -> list:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_requests_racing_past_the_refundable_amount_one_wins_one_gets_a_clear_error(organisation):
+def test_two_requests_racing_past_the_refundable_amount_one_wins_one_gets_a_clear_error(
+    organisation,
+):
     invoice = paid_invoice(organisation)
     users = [UserFactory(organisation=organisation, role="accountant") for _ in range(2)]
     clients = []
@@ -333,7 +355,9 @@ def test_two_requests_racing_past_the_refundable_amount_one_wins_one_gets_a_clea
         clients.append(client)
     url = reverse("refunds:request", args=[invoice.pk])
 
-    responses = _race([lambda c=c: c.post(url, {"amount": "200.00", "reason": "x"}) for c in clients])
+    responses = _race(
+        [lambda c=c: c.post(url, {"amount": "200.00", "reason": "x"}) for c in clients]
+    )
 
     assert sorted(r.status_code for r in responses) == [302, 400]
     loser = next(r for r in responses if r.status_code == 400)
@@ -363,6 +387,8 @@ def test_the_company_settings_provider_is_used_at_request_time(organisation):
     CompanySettings.objects.filter(organisation=organisation).update(payment_provider="stripe")
     invoice = paid_invoice(organisation)
 
-    refund = services.request_refund(invoice=invoice, amount=Decimal("1"), reason="x", requested_by=None)
+    refund = services.request_refund(
+        invoice=invoice, amount=Decimal("1"), reason="x", requested_by=None
+    )
 
     assert refund.provider == "stripe"

@@ -47,8 +47,11 @@ def test_a_partial_then_a_full_refund_then_a_third_is_refused(
 ):
     invoice = paid_invoice(stripe_org, server=stripe_server)
 
-    first = wait_for(lambda r=_request(invoice, "90.00", accountant): _settled(r))
-    second = wait_for(lambda r=_request(invoice, "150.00", accountant): _settled(r))
+    first = _request(invoice, "90.00", accountant)
+
+    first = wait_for(lambda r=first: _settled(r))
+    second = _request(invoice, "150.00", accountant)
+    second = wait_for(lambda r=second: _settled(r))
 
     assert [first.status, second.status] == [Refund.Status.REFUNDED] * 2, second.last_error
     numbers = [first.credit_note.number, second.credit_note.number]
@@ -69,14 +72,14 @@ def test_503_twice_then_200_is_refunded_once_after_automatic_retries(
     invoice = paid_invoice(stripe_org, server=stripe_server)
     stripe_server.fail_posts = [(503, "service_unavailable"), (503, "service_unavailable")]
 
-    refund = wait_for(lambda r=_request(invoice, "20.00", accountant): _settled(r))
+    refund = _request(invoice, "20.00", accountant)
+
+    refund = wait_for(lambda r=refund: _settled(r))
 
     assert refund.status == Refund.Status.REFUNDED, refund.last_error
     assert refund.attempts == 3
     assert len(stripe_server.refunds) == 1
-    assert {k for m, _, k in stripe_server.requests if m == "POST"} == {
-        str(refund.idempotency_key)
-    }
+    assert {k for m, _, k in stripe_server.requests if m == "POST"} == {str(refund.idempotency_key)}
     events = list(
         ActivityLog.objects.for_record(refund).order_by("id").values_list("event", flat=True)
     )
@@ -90,7 +93,9 @@ def test_a_wrong_api_key_fails_at_once_and_the_alert_names_the_setting(
     CompanySettings.objects.filter(organisation=stripe_org).update(provider_api_key="sk_bad")
     invoice = paid_invoice(stripe_org, server=stripe_server)
 
-    refund = wait_for(lambda r=_request(invoice, "20.00", accountant): _settled(r))
+    refund = _request(invoice, "20.00", accountant)
+
+    refund = wait_for(lambda r=refund: _settled(r))
 
     assert refund.status == Refund.Status.FAILED
     assert refund.last_cause == Cause.WRONG_SETTINGS
@@ -107,7 +112,8 @@ def test_two_users_clicking_retry_at_once_refund_once(
 ):
     CompanySettings.objects.filter(organisation=stripe_org).update(provider_api_key="sk_bad")
     invoice = paid_invoice(stripe_org, server=stripe_server)
-    refund = wait_for(lambda r=_request(invoice, "20.00", accountant): _settled(r))
+    refund = _request(invoice, "20.00", accountant)
+    refund = wait_for(lambda r=refund: _settled(r))
     assert refund.status == Refund.Status.FAILED
     CompanySettings.objects.filter(organisation=stripe_org).update(provider_api_key=GOOD_KEY)
     clients = []
@@ -164,18 +170,24 @@ def test_a_worker_killed_after_the_provider_accepted_never_refunds_twice(
 
         # every refund exists at the provider, every answer is held
         wait_for(
-            lambda: all(stripe_server.refunds_for(i.payment_reference) for i in invoices),
+            lambda batch=invoices: all(
+                stripe_server.refunds_for(i.payment_reference) for i in batch
+            ),
             timeout=30,
         )
         pids = {_pool_child_pid(refund) for refund in refunds}
-        assert len(pids) == parallel and None not in pids, worker.log()[-3000:]
+        assert None not in pids, worker.log()[-3000:]
+        assert len(pids) == parallel, worker.log()[-3000:]
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         stall.set()  # the answers go to dead processes
 
         for refund, invoice in zip(refunds, invoices, strict=True):
             refund = wait_for(lambda r=refund: _settled(r), timeout=60)
-            assert refund.status == Refund.Status.REFUNDED, (refund.last_error, worker.log()[-3000:])
+            assert refund.status == Refund.Status.REFUNDED, (
+                refund.last_error,
+                worker.log()[-3000:],
+            )
             assert refund.attempts == 2  # killed once, then found by the lookup
             made = stripe_server.refunds_for(invoice.payment_reference)
             duplicates += len(made) - 1
