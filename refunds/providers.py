@@ -61,7 +61,8 @@ class StripeRefunds:
                 _remote(exc),
                 details={"code": getattr(exc, "code", "") or "", "http_status": status},
             )
-        if status is None or status >= 500:
+        if status is None or status >= 500 or status == 409:
+            # 409: the same idempotency key is still being processed (a concurrent attempt)
             return transient("provider", f"HTTP {status} — {_remote(exc)}")
         return Refused("provider", f"HTTP {status} — {_remote(exc)}")
 

@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             if server.fail_posts:
                 status, code = server.fail_posts.pop(0)
                 body = _error(status, code, _messages.get(code, code))
-                if status < 500 and status != 429:
+                if status < 500 and status not in (409, 429):  # not executed: not kept
                     server.idempotency[key] = (status, body)
                 self._send(status, body)
                 return

@@ -283,3 +283,25 @@ def test_a_manual_refund_waits_for_the_transfer_then_issues_the_credit_note(
     assert refund.credit_note.amount == Decimal("60.00")
     invoice.refresh_from_db()
     assert invoice.amount_refunded == Decimal("60.00")
+
+
+def test_the_reconciliation_task_is_scheduled(settings):
+    from commbilling.celery import app
+
+    app.loader.import_default_modules()
+    task = settings.CELERY_BEAT_SCHEDULE["reconcile-refunds"]["task"]
+    assert task in app.tasks
+    assert task == "refunds.reconcile_unknown_refunds"
+
+
+def test_a_refund_being_processed_elsewhere_is_retried_not_refused(
+    stripe_org, stripe_server, accountant
+):
+    invoice = paid_invoice(stripe_org, server=stripe_server)
+    stripe_server.fail_posts = [(409, "idempotency_key_in_use")]
+
+    refund = run_now(_request(invoice, "10.00", accountant))
+
+    assert refund.status == Refund.Status.REFUNDED
+    assert refund.attempts == 2
+    assert len(stripe_server.refunds) == 1

@@ -144,6 +144,23 @@ def test_two_users_clicking_retry_at_once_refund_once(
     assert Refund.objects.get(pk=refund.pk).credit_note.number
 
 
+def test_an_answer_lost_to_a_client_timeout_is_found_not_sent_again(
+    start_worker, stripe_org, stripe_server, accountant
+):
+    start_worker(name="timeout", extra_env={"REFUNDS_PROVIDER_TIMEOUT_SECONDS": "0.5"})
+    invoice = paid_invoice(stripe_org, server=stripe_server)
+    stripe_server.delay_after_create = 1.5
+
+    refund = _request(invoice, "20.00", accountant)
+    refund = wait_for(lambda: _settled(refund))
+
+    assert refund.status == Refund.Status.REFUNDED, refund.last_error
+    assert refund.attempts == 2
+    assert stripe_server.posts() == 1
+    assert len(stripe_server.refunds) == 1
+    assert [r["operation"] for r in refund.provider_responses] == ["create", "lookup"]
+
+
 def _pool_child_pid(refund: Refund) -> int | None:
     entry = (
         ActivityLog.objects.for_record(refund).filter(event=Event.STARTED).order_by("id").first()
