@@ -89,6 +89,18 @@ class Unreachable(AutomationError):
         )
 
 
+class OutcomeUnknown(Unreachable):
+    """Transient like Unreachable, but the request may have reached the remote party and
+    been acted on (an answer lost to a timeout, a 5xx after sending).
+
+    Retried like any connectivity failure; when retries run out the record goes to its
+    ``STATUS_UNKNOWN`` (if its model declares one) instead of failed, because a blind
+    resend could act twice: the owner of the record must first ask the remote party.
+    """
+
+    outcome_unknown = True
+
+
 class Refused(AutomationError):
     """The remote party answered and refused for good (bounce, provider refusal)."""
 

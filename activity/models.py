@@ -205,6 +205,9 @@ class TrackedRecord(models.Model):
     # Statuses from which a user's Régénérer/Retry may send the record again.
     RETRYABLE_STATUSES: tuple[str, ...]
     RETRY_LABEL = _("Retry")
+    # Optional: where a record goes instead of failed when the last attempt's outcome is
+    # unknown (errors.OutcomeUnknown), e.g. a provider call whose answer was lost.
+    STATUS_UNKNOWN = ""
 
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)

@@ -188,6 +188,9 @@ def _fail_or_retry(
     services.record_failure(
         record=record,
         process=process,
+        status=getattr(model, "STATUS_UNKNOWN", "")
+        if getattr(error, "outcome_unknown", False)
+        else "",
         cause=error.cause,
         message=error.message,
         details=error.details,

@@ -269,6 +269,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-records": {"task": "activity.sweep_stuck_records", "schedule": 60.0},
+    "reconcile-refunds": {"task": "refunds.reconcile_unknown_refunds", "schedule": 300.0},
 }
 
 # --- Automation -----------------------------------------------------------------
@@ -280,6 +281,10 @@ AUTOMATION = {
     # A record queued or in progress for longer than this is handed to the worker again.
     "STUCK_AFTER_SECONDS": env_int("AUTOMATION_STUCK_AFTER_SECONDS", 360),
 }
+
+# Seconds the payment provider has to answer a refund call; past it the outcome is
+# unknown and the refund is looked up at the provider before anything is sent again.
+REFUNDS_PROVIDER_TIMEOUT_SECONDS = env_float("REFUNDS_PROVIDER_TIMEOUT_SECONDS", 30.0)
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

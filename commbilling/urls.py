@@ -15,4 +15,5 @@ urlpatterns = [
     path("activity/", include("activity.urls")),
     path("invoices/", include("invoices.urls")),
     path("support/", include("support.urls")),
+    path("refunds/", include("refunds.urls")),
 ]

@@ -1,0 +1,114 @@
+"""The card-payment provider: Stripe's refund API through its official SDK.
+
+Our runner owns retries (with backoff, history and alerts), so the SDK's own network
+retries are off. Errors are turned into the automation's causes here.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from activity.errors import AutomationError, OutcomeUnknown, Refused, Unreachable
+
+from .models import Refund
+
+
+def _remote(exc: stripe.StripeError) -> str:
+    return str(exc.user_message or exc._message or exc)[:500]
+
+
+def _body(obj: Any) -> Any:
+    try:
+        return obj.to_dict()
+    except AttributeError:
+        return obj
+
+
+class StripeRefunds:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_base: str,
+        on_auth_error: Callable[[str], AutomationError],
+    ) -> None:
+        base_addresses: dict[str, str] = {}
+        if api_base:
+            base_addresses["api"] = api_base.rstrip("/")
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses=base_addresses,  # type: ignore[arg-type]
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=settings.REFUNDS_PROVIDER_TIMEOUT_SECONDS),
+        )
+        self.on_auth_error = on_auth_error
+
+    def _translate(self, exc: stripe.StripeError, *, refund: Refund) -> AutomationError:
+        status = exc.http_status
+        # Once the refund was sent, an error without an answer leaves its outcome unknown.
+        transient = OutcomeUnknown if refund.sent_at is not None else Unreachable
+        if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+            return self.on_auth_error(_remote(exc))
+        if isinstance(exc, stripe.APIConnectionError):
+            return transient("provider", _remote(exc))
+        if isinstance(exc, stripe.RateLimitError):
+            return transient("provider", f"HTTP 429 — {_remote(exc)}")
+        if isinstance(exc, (stripe.InvalidRequestError, stripe.CardError, stripe.IdempotencyError)):
+            return Refused(
+                "provider",
+                _remote(exc),
+                details={"code": getattr(exc, "code", "") or "", "http_status": status},
+            )
+        if status is None or status >= 500 or status == 409:
+            # 409: the same idempotency key is still being processed (a concurrent attempt)
+            return transient("provider", f"HTTP {status} — {_remote(exc)}")
+        return Refused("provider", f"HTTP {status} — {_remote(exc)}")
+
+    def _record(self, refund: Refund, operation: str, exc: stripe.StripeError) -> None:
+        refund.log_response(
+            operation=operation,
+            status=exc.http_status,
+            body=exc.json_body or {"error": {"message": _remote(exc), "type": type(exc).__name__}},
+        )
+
+    def create(self, *, refund: Refund) -> dict[str, Any]:
+        params = {
+            "payment_intent": refund.invoice.payment_reference,
+            "amount": int(refund.amount * 100),
+            "metadata": {"refund_id": str(refund.pk), "organisation": str(refund.organisation_id)},
+        }
+        try:
+            created = self.client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": str(refund.idempotency_key)},
+            )
+        except stripe.StripeError as exc:
+            self._record(refund, "create", exc)
+            raise self._translate(exc, refund=refund) from exc
+        body = _body(created)
+        refund.log_response(operation="create", status=200, body=body)
+        return body
+
+    def find(self, *, refund: Refund) -> dict[str, Any] | None:
+        """The provider's refund made for ours, matched on metadata.refund_id, or None."""
+        try:
+            listing = self.client.v1.refunds.list(
+                params={"payment_intent": refund.invoice.payment_reference, "limit": 100}
+            )
+            matches = [
+                body
+                for body in (_body(item) for item in listing.auto_paging_iter())
+                if (body.get("metadata") or {}).get("refund_id") == str(refund.pk)
+            ]
+        except stripe.StripeError as exc:
+            self._record(refund, "lookup", exc)
+            raise self._translate(exc, refund=refund) from exc
+        found = next((m for m in matches if m.get("status") not in ("failed", "canceled")), None)
+        refund.log_response(
+            operation="lookup",
+            status=200,
+            body={"found": found["id"] if found else None, "matches": len(matches)},
+        )
+        return found

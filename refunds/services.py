@@ -1,0 +1,449 @@
+"""Refund services: request, approval, execution through the provider, settlement,
+reconciliation of refunds whose outcome is unknown, and credit notes."""
+
+import logging
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from accounts.models import CompanySettings, User
+from activity import services as activity
+from activity.errors import FieldProblem, MissingData, Refused, WrongSettings
+from activity.models import Cause, Event, Level, Trigger
+from invoices.models import ZERO, Invoice, round_money
+from invoices.services import company_settings_for, store_pdf, take_next_number
+
+from . import providers
+from .models import CreditNote, Refund
+
+logger = logging.getLogger(__name__)
+
+
+# --- Balances ---------------------------------------------------------------------
+
+
+def held_amount(invoice: Invoice) -> Decimal:
+    """Amount of refunds requested and not yet refunded nor cancelled (reserved)."""
+    return Refund.objects.filter(invoice=invoice).holding_amount().aggregate(s=Sum("amount"))[
+        "s"
+    ] or Decimal("0.00")
+
+
+def refundable_amount(invoice: Invoice) -> Decimal:
+    return invoice.amount_paid - invoice.amount_refunded - held_amount(invoice)
+
+
+# --- Request, approval, cancellation ------------------------------------------------
+
+
+@transaction.atomic
+def request_refund(
+    *, invoice: Invoice, amount: Decimal, reason: str, requested_by: User | None
+) -> Refund:
+    """Record a refund request; queue it at once unless an admin must approve it.
+
+    The invoice row is locked while the refundable balance is checked, so two requests
+    racing past it are serialised: the second one sees the first one's reservation.
+    """
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    amount = round_money(Decimal(amount))
+    if amount <= ZERO:
+        raise ValidationError(_("The amount to refund must be positive."), code="amount")
+    if locked.amount_paid <= ZERO:
+        raise ValidationError(_("Nothing was paid on this invoice: nothing to refund."))
+    available = refundable_amount(locked)
+    if amount > available:
+        raise ValidationError(
+            _(
+                "Only %(available)s € can still be refunded on invoice %(invoice)s "
+                "(paid %(paid)s €, refunded or being refunded %(taken)s €)."
+            )
+            % {
+                "available": number_format(available, 2),
+                "invoice": locked,
+                "paid": number_format(locked.amount_paid, 2),
+                "taken": number_format(locked.amount_paid - available, 2),
+            },
+            code="too_much",
+        )
+    company = company_settings_for(locked.organisation)
+    threshold = company.refund_approval_threshold
+    needs_approval = threshold is not None and amount > threshold
+    refund = Refund.objects.create(
+        organisation=locked.organisation,
+        invoice=locked,
+        amount=amount,
+        reason=reason,
+        requested_by=requested_by,
+        provider=company.payment_provider,
+        status=Refund.Status.PENDING_APPROVAL if needs_approval else Refund.Status.REQUESTED,
+    )
+    if needs_approval:
+        activity.log_event(
+            record=refund,
+            process=refund.PROCESS,
+            event=Event.QUEUED,
+            actor=requested_by,
+            trigger=Trigger.USER,
+            message=f"Refund of {amount} € requested; above {threshold} €, waiting for approval",
+        )
+    else:
+        activity.queue_record(
+            record=refund,
+            from_statuses=(Refund.Status.REQUESTED,),
+            actor=requested_by,
+            message=f"Refund of {amount} € requested",
+        )
+    return refund
+
+
+@transaction.atomic
+def approve_refund(*, refund: Refund, approved_by: User) -> bool:
+    updated = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING_APPROVAL).update(
+        approved_by=approved_by, approved_at=timezone.now()
+    )
+    if not updated:
+        return False
+    return activity.queue_record(
+        record=refund,
+        from_statuses=(Refund.Status.PENDING_APPROVAL,),
+        actor=approved_by,
+        message=f"Approved by {approved_by.get_username()}",
+    )
+
+
+def refund_is_known_absent(refund: Refund) -> bool:
+    return (
+        refund.sent_at is None
+        # A refusal comes after the lookup-before-resend found nothing: nothing exists.
+        or refund.last_cause == Cause.REFUSED
+        or refund.last_error_details.get("reconciled") == "absent"
+    )
+
+
+@transaction.atomic
+def cancel_refund(*, refund: Refund, actor: User) -> bool:
+    """Give up a refund awaiting approval or failed: its amount is refundable again.
+
+    A failed refund that was sent to the provider is cancelled only when the provider is
+    known not to have it (it refused it, or reconciliation found nothing)."""
+    if refund.status == Refund.Status.FAILED and not refund_is_known_absent(refund):
+        return False
+    updated = Refund.objects.filter(
+        pk=refund.pk, status__in=[Refund.Status.PENDING_APPROVAL, Refund.Status.FAILED]
+    ).update(status=Refund.Status.CANCELLED, cancelled_by=actor, next_retry_at=None)
+    if updated:
+        activity.log_event(
+            record=refund,
+            process=refund.PROCESS,
+            event=Event.FIXED,
+            actor=actor,
+            trigger=Trigger.USER,
+            message=f"Cancelled by {actor.get_username()}: the amount is refundable again",
+        )
+        activity.resolve_alerts(record=refund)
+    return bool(updated)
+
+
+# --- Execution ---------------------------------------------------------------------
+
+
+def _company_problem(company: CompanySettings, field: str, problem: str) -> FieldProblem:
+    return FieldProblem(
+        model="companysettings",
+        object_id=company.pk,
+        record=str(company),
+        field=field,
+        label=str(company._meta.get_field(field).verbose_name),
+        problem=problem,
+        fix_url=reverse("accounts:company_settings"),
+    )
+
+
+def execute_refund(*, refund: Refund) -> None:
+    """The automation's execute: carry the refund out through the organisation's provider.
+
+    Raises the cause of a failure (see activity.errors); the runner does the rest.
+    """
+    company = company_settings_for(refund.organisation)
+    if refund.provider == CompanySettings.PaymentProvider.STRIPE:
+        _execute_stripe(refund=refund, company=company)
+    else:
+        _prepare_transfer(refund=refund)
+
+
+def _prepare_transfer(*, refund: Refund) -> None:
+    """Manual provider: the transfer details; an accountant confirms once the money left."""
+    customer = refund.invoice.customer
+    details = {
+        "beneficiary": customer.legal_name,
+        "account": customer.payment_reference,
+        "amount": str(refund.amount),
+        "currency": refund.invoice.currency,
+        "reference": f"{refund.reference} {refund.invoice.number or ''}".strip(),
+    }
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
+        status=Refund.Status.AWAITING_TRANSFER,
+        transfer_details=details,
+        last_cause="",
+        last_error="",
+        last_error_details={},
+        failed_at=None,
+    )
+
+
+def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
+    invoice = refund.invoice
+    if not invoice.payment_reference:
+        raise MissingData(
+            [
+                FieldProblem(
+                    model="invoice",
+                    object_id=invoice.pk,
+                    record=str(invoice),
+                    field="payment_reference",
+                    label=str(Invoice._meta.get_field("payment_reference").verbose_name),
+                    fix_url=reverse("admin:invoices_invoice_change", args=[invoice.pk]),
+                )
+            ]
+        )
+    if not company.provider_api_key:
+        raise WrongSettings([_company_problem(company, "provider_api_key", "missing")])
+    client = providers.StripeRefunds(
+        api_key=company.provider_api_key,
+        api_base=company.provider_api_base,
+        on_auth_error=lambda remote: WrongSettings(
+            [_company_problem(company, "provider_api_key", "invalid")],
+            remote=remote,
+            service="provider",
+        ),
+    )
+    if refund.sent_at is not None:
+        # Sent before and the answer never came back (timeout, killed worker, redelivery):
+        # ask first. Stripe keeps idempotency keys for 24 hours only, so the key alone
+        # would not stop a second refund after that.
+        found = client.find(refund=refund)
+        if found is not None:
+            settle_refunded(
+                refund=refund,
+                provider_refund_id=found["id"],
+                from_statuses=(Refund.STATUS_RUNNING,),
+            )
+            return
+    Refund.objects.filter(pk=refund.pk).update(sent_at=timezone.now())
+    refund.sent_at = timezone.now()
+    created = client.create(refund=refund)
+    if created.get("status") in ("failed", "canceled"):
+        raise Refused("provider", created.get("failure_reason") or created.get("status", ""))
+    settle_refunded(
+        refund=refund, provider_refund_id=created["id"], from_statuses=(Refund.STATUS_RUNNING,)
+    )
+
+
+# --- Settlement and credit note --------------------------------------------------------
+
+
+def notify_credit_note(credit_note: CreditNote) -> None:
+    """Hook for the e-mail automation: send the credit note to the customer.
+
+    Called after the transaction that issued it commits. The e-mail app does not expose a
+    service on this branch yet; the lead wires it here.
+    """
+    logger.info("Credit note %s issued (e-mail hook not wired yet)", credit_note.number)
+
+
+def credit_note_breakdown(invoice: Invoice, amount: Decimal) -> list[dict[str, Decimal]]:
+    """Split a refunded amount (incl. VAT) over the invoice's VAT rates, proportionally,
+    rounded half-up to the cent; the last rate takes the rounding remainder so the parts
+    add up to the amount exactly."""
+    buckets = [b for b in invoice.vat_breakdown() if b["base"] + b["vat"] != ZERO]
+    total = sum((b["base"] + b["vat"] for b in buckets), ZERO)
+    if not buckets or total == ZERO:
+        return [{"rate": Decimal("0"), "base": amount, "vat": ZERO, "total": amount}]
+    parts = []
+    left = amount
+    for index, bucket in enumerate(buckets):
+        if index == len(buckets) - 1:
+            share = left
+        else:
+            share = round_money(amount * (bucket["base"] + bucket["vat"]) / total)
+            left -= share
+        base = round_money(share * 100 / (100 + bucket["rate"]))
+        parts.append({"rate": bucket["rate"], "base": base, "vat": share - base, "total": share})
+    return parts
+
+
+def credit_note_path(credit_note: CreditNote) -> str:
+    return f"credit_notes/{credit_note.organisation_id}/{credit_note.number}.pdf"
+
+
+def _issue_credit_note(*, refund: Refund, invoice: Invoice) -> CreditNote:
+    from .pdf import render_credit_note_pdf
+
+    company = company_settings_for(invoice.organisation)
+    now = timezone.now()
+    parts = credit_note_breakdown(invoice, refund.amount)
+    credit_note = CreditNote.objects.create(
+        organisation=invoice.organisation,
+        number=take_next_number(
+            organisation=invoice.organisation,
+            kind="credit_note",
+            prefix=company.credit_note_prefix,
+            year=timezone.localdate(now).year,
+        ),
+        refund=refund,
+        invoice=invoice,
+        amount=refund.amount,
+        total_excl_vat=sum((p["base"] for p in parts), ZERO),
+        total_vat=sum((p["vat"] for p in parts), ZERO),
+        vat_breakdown=[{k: str(v) for k, v in p.items()} for p in parts],
+        issued_at=now,
+    )
+    content = render_credit_note_pdf(credit_note, parts=parts, company=company)
+    credit_note.pdf = store_pdf(path=credit_note_path(credit_note), content=content)
+    credit_note.save(update_fields=["pdf"])
+    return credit_note
+
+
+@transaction.atomic
+def settle_refunded(
+    *,
+    refund: Refund,
+    provider_refund_id: str = "",
+    from_statuses: tuple[str, ...],
+    actor: User | None = None,
+) -> bool:
+    """The refund is done: status, invoice balance and credit note in one transaction.
+
+    Returns False when the refund was not in ``from_statuses`` (settled already)."""
+    invoice = Invoice.objects.select_for_update().get(pk=refund.invoice_id)
+    locked = Refund.objects.select_for_update().get(pk=refund.pk)
+    if locked.status not in from_statuses:
+        return False
+    locked.status = Refund.Status.REFUNDED
+    locked.provider_refund_id = provider_refund_id or locked.provider_refund_id
+    locked.executed_at = timezone.now()
+    locked.last_cause = ""
+    locked.last_error = ""
+    locked.last_error_details = {}
+    locked.failed_at = None
+    locked.next_retry_at = None
+    locked.save(
+        update_fields=[
+            "status",
+            "provider_refund_id",
+            "executed_at",
+            "last_cause",
+            "last_error",
+            "last_error_details",
+            "failed_at",
+            "next_retry_at",
+            "updated_at",
+        ]
+    )
+    invoice.amount_refunded += locked.amount
+    invoice.save(update_fields=["amount_refunded", "updated_at"])
+    credit_note = _issue_credit_note(refund=locked, invoice=invoice)
+    if actor is not None:
+        activity.log_event(
+            record=locked,
+            process=locked.PROCESS,
+            event=Event.SUCCEEDED,
+            actor=actor,
+            trigger=Trigger.USER,
+            message=f"Transfer confirmed by {actor.get_username()}; credit note "
+            f"{credit_note.number}",
+        )
+    transaction.on_commit(lambda: notify_credit_note(credit_note))
+    refund.status = locked.status
+    return True
+
+
+def confirm_transfer(*, refund: Refund, actor: User) -> bool:
+    """Manual provider: the accountant made the bank transfer."""
+    done = settle_refunded(
+        refund=refund, from_statuses=(Refund.Status.AWAITING_TRANSFER,), actor=actor
+    )
+    if done:
+        activity.resolve_alerts(record=refund)
+    return done
+
+
+# --- Reconciliation of unknown outcomes -------------------------------------------------
+
+
+def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
+    """Ask the provider whether an unknown refund exists and settle it.
+
+    Found → refunded. Not found → failed with a message saying a retry is safe (the same
+    idempotency key is sent again). Provider unreachable → stays unknown.
+    Returns the resulting status.
+    """
+    if refund.status != Refund.Status.UNKNOWN:
+        return refund.status
+    company = company_settings_for(refund.organisation)
+    client = providers.StripeRefunds(
+        api_key=company.provider_api_key,
+        api_base=company.provider_api_base,
+        on_auth_error=lambda remote: WrongSettings(
+            [_company_problem(company, "provider_api_key", "invalid")], remote=remote
+        ),
+    )
+    trigger = Trigger.USER if actor else Trigger.SCHEDULE
+    try:
+        found = client.find(refund=refund)
+    except Exception as exc:
+        activity.log_event(
+            record=refund,
+            process=refund.PROCESS,
+            event=Event.RETRIED,
+            level=Level.WARNING,
+            actor=actor,
+            trigger=trigger,
+            message=f"Reconciliation: the provider could not be asked ({exc}); still to check",
+        )
+        return Refund.Status.UNKNOWN
+    if found is not None:
+        if settle_refunded(
+            refund=refund, provider_refund_id=found["id"], from_statuses=(Refund.Status.UNKNOWN,)
+        ):
+            activity.log_event(
+                record=refund,
+                process=refund.PROCESS,
+                event=Event.SUCCEEDED,
+                actor=actor,
+                trigger=trigger,
+                message=f"Reconciliation: the provider has refund {found['id']}",
+            )
+            activity.resolve_alerts(record=refund)
+        return Refund.Status.REFUNDED
+    with transaction.atomic():
+        updated = Refund.objects.filter(pk=refund.pk, status=Refund.Status.UNKNOWN).update(
+            status=Refund.Status.FAILED,
+            last_error_details={**refund.last_error_details, "reconciled": "absent"},
+        )
+        if updated:
+            activity.log_event(
+                record=refund,
+                process=refund.PROCESS,
+                event=Event.FIXED,
+                actor=actor,
+                trigger=trigger,
+                message="Reconciliation: the provider has no such refund; it was never "
+                "executed and Retry sends it again safely",
+            )
+    return Refund.Status.FAILED
+
+
+def reconcile_unknown_refunds(*, limit: int = 200) -> int:
+    settled = 0
+    for refund in Refund.objects.unknown().order_by("id")[:limit]:
+        if reconcile_refund(refund=refund) != Refund.Status.UNKNOWN:
+            settled += 1
+    return settled
