@@ -196,4 +196,5 @@ def _fail_or_retry(
         worker=worker,
         duration_ms=duration_ms,
         trigger=trigger,
+        status=error.final_status,
     )

@@ -67,12 +67,14 @@ def record_failure(
     worker: str = "",
     duration_ms: int | None = None,
     trigger: str = Trigger.SYSTEM,
+    status: str = "",
 ) -> Alert:
-    """Mark the record Failed, log it and raise (or refresh) the record's alert."""
+    """Mark the record Failed (or ``status``, a final failure status of its own), log it
+    and raise (or refresh) the record's alert."""
     model = type(record)
     now = timezone.now()
     model.objects.filter(pk=record.pk).update(
-        status=record.STATUS_FAILED,  # type: ignore[attr-defined]
+        status=status or record.STATUS_FAILED,  # type: ignore[attr-defined]
         failed_at=now,
         next_retry_at=None,
         last_cause=cause,

@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("activity/", include("activity.urls")),
     path("invoices/", include("invoices.urls")),
+    path("emails/", include("emails.urls")),
 ]
