@@ -469,7 +469,8 @@ def _finish_attempt(attempt: EmailAttempt, *, outcome: str, code: int | None, re
 
 @transaction.atomic
 def record_acceptance(
-    *, message: EmailMessage, attempt: EmailAttempt, recipients: list[str], code: int, reply: str,
+    *, message: EmailMessage, attempt: EmailAttempt, recipients: list[str], code: int | None,
+    reply: str,
     provider_message_id: str = "",
 ) -> bool:  # fmt: skip
     """The server said 250: the message is sent, whatever happens next."""
@@ -525,7 +526,8 @@ def send_email(*, message: EmailMessage) -> None:
         _finish_attempt(attempt, outcome=EmailAttempt.Outcome.FAILED, code=code, reply=text)
         EmailMessage.objects.filter(pk=message.pk).update(smtp_code=code, smtp_reply=text[:2000])
         raise error from exc
-    code, reply = getattr(backend, "last_reply", None) or (250, "")
+    # An ESP or test backend has no SMTP reply: say who accepted it instead.
+    code, reply = getattr(backend, "last_reply", None) or (None, f"accepted by {_server_label(backend)}")
     status = getattr(mail, "anymail_status", None)
     provider_id = (status.message_id if status is not None else "") or _queue_id(reply)
     record_acceptance(
