@@ -22,7 +22,7 @@ class _SMTP(_RepliesMixin, smtplib.SMTP):
     pass
 
 
-class _SMTP_SSL(_RepliesMixin, smtplib.SMTP_SSL):  # noqa: N801
+class _SMTP_SSL(_RepliesMixin, smtplib.SMTP_SSL):
     pass
 
 

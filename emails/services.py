@@ -378,7 +378,9 @@ def _reply(exc: smtplib.SMTPResponseException) -> tuple[int, str]:
     return exc.smtp_code, str(text)
 
 
-def diagnose(exc: BaseException, company: CompanySettings) -> tuple[AutomationError, int | None, str]:
+def diagnose(
+    exc: BaseException, company: CompanySettings
+) -> tuple[AutomationError, int | None, str]:
     """What the server's answer (or silence) means: the cause, with its reply code."""
     from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 
@@ -527,7 +529,10 @@ def send_email(*, message: EmailMessage) -> None:
         EmailMessage.objects.filter(pk=message.pk).update(smtp_code=code, smtp_reply=text[:2000])
         raise error from exc
     # An ESP or test backend has no SMTP reply: say who accepted it instead.
-    code, reply = getattr(backend, "last_reply", None) or (None, f"accepted by {_server_label(backend)}")
+    code, reply = getattr(backend, "last_reply", None) or (
+        None,
+        f"accepted by {_server_label(backend)}",
+    )
     status = getattr(mail, "anymail_status", None)
     provider_id = (status.message_id if status is not None else "") or _queue_id(reply)
     record_acceptance(
@@ -572,7 +577,7 @@ def _record_bounce(message: EmailMessage, description: str) -> None:
     # Accepted by the server but never delivered: a Resend may send it again.
     EmailMessage.objects.filter(pk=message.pk).update(sent_at=None)
     activity.record_failure(
-                record=message,
+        record=message,
         process=message.PROCESS,
         cause=Cause.REFUSED,
         message=f"esp refused — {description}",

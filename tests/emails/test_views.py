@@ -169,7 +169,9 @@ class TestSendInvoice:
     def test_bulk_send_queues_the_selected_invoices_of_the_organisation_only(
         self, accountant_client, accountant
     ):
-        mine = [generated_invoice(accountant.organisation, number=f"F-2026-00010{i}") for i in (1, 2)]
+        mine = [
+            generated_invoice(accountant.organisation, number=f"F-2026-00010{i}") for i in (1, 2)
+        ]
         theirs = generated_invoice(OrganisationFactory(), number="F-2026-000103")
 
         response = accountant_client.post(
