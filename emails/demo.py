@@ -9,7 +9,7 @@ from accounts.models import Organisation
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Refused, Unreachable, WrongSettings
 from activity.models import Cause
-from invoices.models import Invoice
+from invoices.models import Customer, Invoice
 
 from . import services
 from .models import EmailAttempt, EmailMessage
@@ -70,6 +70,8 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
             Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.SENT)
             continue
         if state == "failed_missing":
+            # As it really happens: the customer has no billing e-mail.
+            Customer.objects.filter(pk=invoice.customer_id).update(email="")
             error: Exception = MissingData(
                 [
                     FieldProblem(
