@@ -12,7 +12,8 @@ import smtplib
 import socket
 import ssl
 from datetime import date, timedelta
-from email.utils import formataddr, make_msgid, parseaddr
+from email.headerregistry import Address
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -66,7 +67,9 @@ def _msgid_domain(company: CompanySettings) -> str:
 
 def from_address(company: CompanySettings) -> str:
     if company.sender_email:
-        return formataddr((company.legal_name or str(company.organisation), company.sender_email))
+        # Left unencoded: Django encodes a non-ASCII name when it builds the message.
+        name = company.legal_name or str(company.organisation)
+        return str(Address(display_name=name, addr_spec=company.sender_email))
     return settings.DEFAULT_FROM_EMAIL
 
 
@@ -155,6 +158,15 @@ def queue_invoice_email(
     """
     if not invoice.pdf or invoice.status not in (Invoice.Status.GENERATED, Invoice.Status.SENT):
         return None
+    with transaction.atomic():
+        # The invoice row is the lock: two simultaneous clicks queue one e-mail.
+        Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        return _queue_invoice_email(invoice=invoice, actor=actor, trigger=trigger)
+
+
+def _queue_invoice_email(
+    *, invoice: Invoice, actor: User | None, trigger: str
+) -> EmailMessage | None:
     if actor is not None:
         pending = (
             EmailMessage.objects.filter(

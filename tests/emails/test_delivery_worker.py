@@ -57,7 +57,7 @@ def test_temporary_refusals_are_retried_until_the_server_accepts(
 
     message = services.queue_invoice_email(invoice=invoice)
 
-    message = wait_for(lambda: settled(message))
+    message = wait_for(lambda: settled(message), timeout=60)
     assert message.status == EmailMessage.Status.SENT
     assert message.attempts == 3
     assert len(smtp_server.handler.received) == 1
@@ -75,7 +75,7 @@ def test_a_rejected_recipient_bounces_with_the_servers_text(celery_worker, accou
 
     message = services.queue_invoice_email(invoice=invoice)
 
-    message = wait_for(lambda: settled(message))
+    message = wait_for(lambda: settled(message), timeout=60)
     assert message.status == EmailMessage.Status.BOUNCED
     assert message.last_cause == Cause.REFUSED
     assert "550 5.1.1 <nobody@client.fr>: unknown user" in message.last_error
@@ -94,7 +94,7 @@ def test_a_refused_connection_is_retried_then_fails_with_an_alert(celery_worker,
 
     message = services.queue_invoice_email(invoice=invoice)
 
-    message = wait_for(lambda: settled(message))
+    message = wait_for(lambda: settled(message), timeout=60)
     assert message.status == EmailMessage.Status.FAILED
     assert message.last_cause == Cause.CONNECTIVITY
     assert message.attempts == 3  # MAX_ATTEMPTS in tests
@@ -113,10 +113,11 @@ def test_a_wrong_password_is_reported_as_wrong_settings(
 
     message = services.queue_invoice_email(invoice=invoice)
 
-    message = wait_for(lambda: settled(message))
-    assert message.status == EmailMessage.Status.FAILED
-    assert message.last_cause == Cause.WRONG_SETTINGS
-    assert message.attempts == 1  # wrong settings are not retried
+    message = wait_for(lambda: settled(message), timeout=60)
+    replies = list(message.tries.values_list("code", "reply"))
+    assert message.status == EmailMessage.Status.FAILED, replies
+    assert message.last_cause == Cause.WRONG_SETTINGS, (message.last_error, replies)
+    assert message.attempts == 1, replies  # wrong settings are not retried
     [setting] = message.last_error_details["settings"]
     assert setting["field"] == "smtp_password"
     assert message.last_error_details["remote"].startswith("535")
@@ -124,7 +125,7 @@ def test_a_wrong_password_is_reported_as_wrong_settings(
 
     server.point(accountant.organisation, smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD)
     assert services.queue_invoice_email(invoice=invoice, actor=accountant) is not None
-    wait_for(lambda: len(server.handler.received) == 1)
+    wait_for(lambda: len(server.handler.received) == 1, timeout=60)
 
 
 def test_starttls_against_a_server_without_it_names_the_tls_setting(
@@ -162,7 +163,7 @@ def test_a_customer_without_email_is_missing_data_then_resend_sends_once(
     retry = reverse("activity:retry", args=[message.PROCESS, message.pk])
     assert accountant_client.post(retry).status_code == 302
 
-    message = wait_for(lambda: settled(message))
+    message = wait_for(lambda: settled(message), timeout=60)
     assert message.status == EmailMessage.Status.SENT
     assert [r.rcpt_tos for r in smtp_server.handler.received] == [["fixed@client.fr"]]
     assert message.recipients == ["fixed@client.fr"]
@@ -184,7 +185,7 @@ def test_a_double_resend_click_sends_one_message(
 
     assert first.status_code == second.status_code == 200
     assert "nothing was queued again" in second.content.decode()
-    message = wait_for(lambda: settled(message))
+    message = wait_for(lambda: settled(message), timeout=60)
     assert message.status == EmailMessage.Status.SENT
     wait_for(lambda: smtp_server.handler.data_commands >= 1)
     assert len(smtp_server.handler.received) == 1

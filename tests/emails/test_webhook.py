@@ -113,3 +113,20 @@ def test_without_a_secret_the_webhook_is_disabled(live_server, settings, organis
     url = live_server.url + reverse("emails:tracking_webhook", args=["postmark"])
 
     assert _post(url, DELIVERY, None) == 404
+
+
+def test_a_spam_complaint_is_recorded_on_the_message(webhook_url, organisation):
+    message = _sent(organisation)
+    complaint = {
+        **BOUNCE,
+        "RecordType": "SpamComplaint",
+        "Type": "SpamComplaint",
+        "TypeCode": 512,
+        "Name": "Spam complaint",
+    }
+
+    assert _post(webhook_url, complaint, SECRET) == 200
+
+    message.refresh_from_db()
+    assert message.complained_at is not None
+    assert message.status == EmailMessage.Status.SENT
