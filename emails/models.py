@@ -133,7 +133,9 @@ class EmailMessage(TrackedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} → {self.recipient or '?'}"
+        label = _("Reminder") if self.kind == self.Kind.REMINDER else _("E-mail")
+        reference = self.invoice.number if self.invoice_id and self.invoice.number else None
+        return f"{label} {reference or f'#{self.pk}'} → {self.recipient or '?'}"
 
     def get_absolute_url(self) -> str:
         return reverse("emails:detail", args=[self.pk])
