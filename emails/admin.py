@@ -9,7 +9,15 @@ class EmailAttemptInline(admin.TabularInline):
     model = EmailAttempt
     extra = 0
     can_delete = False
-    readonly_fields = ["number", "started_at", "finished_at", "outcome", "server", "code", "reply"]
+    readonly_fields = [
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "server",
+        "code",
+        "reply",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:

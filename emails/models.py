@@ -134,7 +134,8 @@ class EmailMessage(TrackedRecord):
 
     def __str__(self) -> str:
         label = _("Reminder") if self.kind == self.Kind.REMINDER else _("E-mail")
-        reference = self.invoice.number if self.invoice_id and self.invoice.number else None
+        invoice = self.invoice if self.invoice_id else None
+        reference = invoice.number if invoice is not None else None
         return f"{label} {reference or f'#{self.pk}'} → {self.recipient or '?'}"
 
     def get_absolute_url(self) -> str:
@@ -151,9 +152,8 @@ class EmailMessage(TrackedRecord):
 
     @property
     def attachment_names(self) -> list[str]:
-        if self.attach_invoice_pdf and self.invoice_id and self.invoice.number:
-            return [f"{self.invoice.number}.pdf"]
-        return []
+        invoice = self.invoice if self.attach_invoice_pdf and self.invoice_id else None
+        return [f"{invoice.number}.pdf"] if invoice is not None and invoice.number else []
 
 
 class EmailAttempt(models.Model):

@@ -7,6 +7,7 @@ only window left is a worker dying between the 250 and that commit: the retry th
 sends again (at-least-once), with the same Message-ID so receivers can de-duplicate.
 """
 
+import dataclasses
 import errno
 import smtplib
 import socket
@@ -14,6 +15,7 @@ import ssl
 from datetime import date, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -235,7 +237,7 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
                 template="reminder",
                 context={
                     **invoice_email_context(invoice),
-                    "days_overdue": (today - invoice.due_date).days,
+                    "days_overdue": (today - invoice.due_date).days,  # type: ignore[operator]
                 },
                 language=invoice.customer.language or "fr",
                 kind=EmailMessage.Kind.REMINDER,
@@ -259,9 +261,9 @@ def _uses_own_server(company: CompanySettings) -> bool:
 def mailer_for(organisation: Organisation) -> BaseEmailBackend:
     """The platform's MAILERS["default"], or the organisation's own SMTP server when its
     company settings name one (its smtp_* fields override the platform's options)."""
-    config = settings.MAILERS["default"]
-    backend_path = config.get("BACKEND", DEFAULT_MAILER_BACKEND)
-    options = dict(config.get("OPTIONS", {}))
+    config: dict = settings.MAILERS["default"]
+    backend_path: str = config.get("BACKEND", DEFAULT_MAILER_BACKEND)
+    options: dict[str, Any] = dict(config.get("OPTIONS", {}))
     company = _company(organisation)
     if _uses_own_server(company):
         if backend_path != DEFAULT_MAILER_BACKEND:
@@ -323,7 +325,7 @@ def _recipients(message: EmailMessage) -> list[str]:
         try:
             validate_email(address)
         except ValidationError:
-            raise MissingData([FieldProblem(**{**fix.as_dict(), "problem": "invalid"})]) from None
+            raise MissingData([dataclasses.replace(fix, problem="invalid")]) from None
     return addresses
 
 
@@ -337,8 +339,8 @@ def _build(message: EmailMessage, recipients: list[str]) -> EmailMultiAlternativ
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
-    if message.attach_invoice_pdf and message.invoice_id:
-        invoice = message.invoice
+    invoice = message.invoice
+    if message.attach_invoice_pdf and invoice is not None:
         if not invoice.pdf:
             raise MissingData(
                 [
@@ -414,8 +416,8 @@ def diagnose(
             return Unreachable("esp", text), status or None, text
         return Refused("esp", text), status, text
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, text = next(iter(exc.recipients.values()), (None, b""))
-        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        code, raw = next(iter(exc.recipients.values()), (None, b""))
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         remote = f"{code} {text}"
         if code is not None and 400 <= code < 500:
             return Unreachable("smtp", remote), code, text
