@@ -32,6 +32,9 @@ class FieldProblem:
 class AutomationError(Exception):
     cause: str = Cause.INTERNAL
     transient = False
+    # The record's status after this final failure; empty means its STATUS_FAILED. Lets a
+    # process tell apart failures its users must see differently (an e-mail "bounced").
+    final_status: str = ""
 
     def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
@@ -107,9 +110,15 @@ class Refused(AutomationError):
     cause = Cause.REFUSED
 
     def __init__(
-        self, service: str, remote: str, *, details: dict[str, object] | None = None
+        self,
+        service: str,
+        remote: str,
+        *,
+        details: dict[str, object] | None = None,
+        final_status: str = "",
     ) -> None:
         super().__init__(
             f"{service} refused — {remote}",
             details={"service": service, "remote": remote, **(details or {})},
         )
+        self.final_status = final_status

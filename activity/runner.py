@@ -190,7 +190,7 @@ def _fail_or_retry(
         process=process,
         status=getattr(model, "STATUS_UNKNOWN", "")
         if getattr(error, "outcome_unknown", False)
-        else "",
+        else error.final_status,
         cause=error.cause,
         message=error.message,
         details=error.details,

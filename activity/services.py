@@ -69,8 +69,8 @@ def record_failure(
     trigger: str = Trigger.SYSTEM,
     status: str = "",
 ) -> Alert:
-    """Mark the record Failed (or ``status``, e.g. its unknown-outcome status), log it and
-    raise (or refresh) the record's alert."""
+    """Mark the record Failed (or ``status``: its unknown-outcome status, or a final
+    failure status of its own such as bounced), log it and raise (or refresh) the alert."""
     model = type(record)
     now = timezone.now()
     model.objects.filter(pk=record.pk).update(

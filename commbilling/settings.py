@@ -270,7 +270,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-records": {"task": "activity.sweep_stuck_records", "schedule": 60.0},
     "reconcile-refunds": {"task": "refunds.reconcile_unknown_refunds", "schedule": 300.0},
+    "queue-overdue-reminders": {
+        "task": "emails.queue_overdue_reminders",
+        "schedule": env_float("AUTOMATION_REMINDER_INTERVAL_SECONDS", 3600.0),
+    },
 }
+# Payment reminders go out this many days after an unpaid invoice's due date (one per
+# step and invoice; empty disables them).
+AUTOMATION_REMINDER_DAYS = [int(d) for d in env_list("AUTOMATION_REMINDER_DAYS", "7,15,30")]
 
 # --- Automation -----------------------------------------------------------------
 AUTOMATION = {

@@ -16,4 +16,5 @@ urlpatterns = [
     path("invoices/", include("invoices.urls")),
     path("support/", include("support.urls")),
     path("refunds/", include("refunds.urls")),
+    path("emails/", include("emails.urls")),
 ]

@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class EmailsConfig(AppConfig):
     name = "emails"
     verbose_name = _("E-mails")
+
+    def ready(self) -> None:
+        from activity import automation
+        from activity.models import Process
+
+        from . import services, webhooks
+
+        automation.register(
+            automation.Automation(
+                process=Process.EMAIL_DELIVERY,
+                model_label="emails.EmailMessage",
+                task_name="emails.send_email",
+                execute=lambda record: services.send_email(message=record),
+            )
+        )
+        webhooks.connect()

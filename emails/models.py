@@ -1,1 +1,185 @@
-# Models arrive with the emails issue.
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, OrganisationQuerySet
+from activity.models import Process, TrackedRecord
+
+
+class EmailMessageQuerySet(OrganisationQuerySet):
+    def failed(self):
+        return self.filter(status__in=EmailMessage.FAILURE_STATUSES)
+
+
+class EmailMessage(TrackedRecord):
+    """One outgoing e-mail: what was rendered, to whom, and what the server answered.
+
+    ``message_id`` is fixed at creation and sent as the Message-ID header on every
+    attempt, so that a message re-sent after a worker died is recognisable downstream.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        REMINDER = "reminder", _("Payment reminder")
+        OTHER = "other", _("Other")
+
+    PROCESS = Process.EMAIL_DELIVERY
+    STATUS_QUEUED = Status.QUEUED
+    STATUS_RUNNING = Status.SENDING
+    STATUS_FAILED = Status.FAILED
+    RETRYABLE_STATUSES = (Status.FAILED, Status.BOUNCED)
+    FAILURE_STATUSES = (Status.FAILED, Status.BOUNCED)
+    ACCEPTED_STATUSES = (Status.SENT, Status.DELIVERED)
+    RETRY_LABEL = _("Resend")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
+    # When set, the recipient is the customer's billing e-mail read at each attempt, so
+    # that completing the customer and clicking Resend is enough.
+    customer = models.ForeignKey(
+        "invoices.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    # First recipient, lower-cased: what the journal searches (indexed).
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    from_email = models.CharField(_("from"), max_length=300, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text body"), blank=True)
+    body_html = models.TextField(_("HTML body"), blank=True)
+    template = models.CharField(_("template"), max_length=100)
+    language = models.CharField(_("language"), max_length=8, default="fr")
+    invoice = models.ForeignKey(
+        "invoices.Invoice",
+        verbose_name=_("invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails",
+    )
+    attach_invoice_pdf = models.BooleanField(_("attach the invoice PDF"), default=False)
+    reminder_step = models.PositiveSmallIntegerField(
+        _("reminder (days overdue)"), null=True, blank=True
+    )
+    # Any other record the message is about (a refund, a support ticket).
+    related_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    related_id = models.BigIntegerField(null=True, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+    # Makes an automatic message idempotent ("invoice:12:auto"); NULL for explicit sends.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True, editable=False)
+    provider_message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
+    smtp_code = models.PositiveSmallIntegerField(_("server reply code"), null=True, blank=True)
+    smtp_reply = models.TextField(_("server reply"), blank=True)
+    sent_at = models.DateTimeField(_("accepted by the server at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("marked as spam at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = EmailMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "reminder_step"],
+                condition=Q(reminder_step__isnull=False),
+                name="one_reminder_per_invoice_step",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="email_idempotency_key_unique",
+            ),
+        ]
+        # The journal is read newest first by id (keyset pagination), per organisation.
+        indexes = [
+            models.Index(fields=["organisation", "-id"], name="email_org_id"),
+            models.Index(fields=["organisation", "status", "-id"], name="email_org_status"),
+            models.Index(fields=["organisation", "recipient", "-id"], name="email_org_recipient"),
+            models.Index(fields=["status", "queued_at"], name="email_status_queued"),
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="email_provider_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = _("Reminder") if self.kind == self.Kind.REMINDER else _("E-mail")
+        invoice = self.invoice if self.invoice_id else None
+        reference = invoice.number if invoice is not None else None
+        return f"{label} {reference or f'#{self.pk}'} → {self.recipient or '?'}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("emails:detail", args=[self.pk])
+
+    @property
+    def is_failed(self) -> bool:
+        # A bounce is a final failure too: it shows the cause and the Resend button.
+        return self.status in self.FAILURE_STATUSES
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.sent_at is not None or self.status in self.ACCEPTED_STATUSES
+
+    @property
+    def attachment_names(self) -> list[str]:
+        invoice = self.invoice if self.attach_invoice_pdf and self.invoice_id else None
+        return [f"{invoice.number}.pdf"] if invoice is not None and invoice.number else []
+
+
+class EmailAttempt(models.Model):
+    """One conversation with the mail server, recorded before it starts."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("In progress or interrupted")
+        ACCEPTED = "accepted", _("Accepted")
+        FAILED = "failed", _("Failed")
+
+    message = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    server = models.CharField(_("server"), max_length=300, blank=True)
+    code = models.PositiveSmallIntegerField(_("reply code"), null=True, blank=True)
+    reply = models.TextField(_("reply"), blank=True)
+    worker = models.CharField(_("worker"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["message", "id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} #{self.number}: {self.outcome}"

@@ -178,7 +178,7 @@ def generate_invoice(*, invoice: Invoice) -> None:
     invoice = assign_invoice_number(invoice=invoice)
     content = render_invoice_pdf(invoice)
     stored = store_pdf(path=pdf_path(invoice), content=content)
-    Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.GENERATING).update(
+    generated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.GENERATING).update(
         status=Invoice.Status.GENERATED,
         pdf=stored,
         generated_at=timezone.now(),
@@ -187,6 +187,10 @@ def generate_invoice(*, invoice: Invoice) -> None:
         last_error_details={},
         failed_at=None,
     )
+    if generated and company_settings_for(invoice.organisation).auto_send_invoices:
+        from emails.services import queue_invoice_email
+
+        queue_invoice_email(invoice=Invoice.objects.get(pk=invoice.pk))
 
 
 def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigger.USER) -> bool:
