@@ -69,7 +69,9 @@ def test_each_organisation_has_its_own_series(organisation):
     today = date(2026, 5, 1)
 
     mine = [
-        services.assign_invoice_number(invoice=InvoiceFactory(organisation=organisation), today=today)
+        services.assign_invoice_number(
+            invoice=InvoiceFactory(organisation=organisation), today=today
+        )
         for _ in range(2)
     ]
     theirs = services.assign_invoice_number(invoice=InvoiceFactory(organisation=other), today=today)
@@ -114,7 +116,8 @@ def test_a_failed_then_retried_generation_keeps_its_number(organisation, setting
     following = services.assign_invoice_number(invoice=InvoiceFactory(organisation=organisation))
 
     assert failure.value.service == "storage"
-    assert numbered.number is not None and numbered.status == Invoice.Status.GENERATING
+    assert numbered.number is not None
+    assert numbered.status == Invoice.Status.GENERATING
     assert generated.status == Invoice.Status.GENERATED
     assert generated.number == numbered.number
     assert Path(generated.pdf.path).name == f"{numbered.number}.pdf"
