@@ -63,19 +63,25 @@ def test_the_base_manager_refuses_updates_and_deletes_too(entry):
 
 @postgresql_only
 def test_raw_sql_update_is_refused_by_the_database(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE activity_activitylog SET message = 'rewritten' WHERE id = %s", [entry.pk]
-            )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE activity_activitylog SET message = 'rewritten' WHERE id = %s", [entry.pk]
+        )
     assert _unchanged(entry)
 
 
 @postgresql_only
 def test_raw_sql_delete_is_refused_by_the_database(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM activity_activitylog WHERE id = %s", [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM activity_activitylog WHERE id = %s", [entry.pk])
     assert ActivityLog.objects.filter(pk=entry.pk).exists()
 
 
