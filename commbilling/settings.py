@@ -241,7 +241,13 @@ else:
     # Redis hands an unacknowledged message to another worker after this many seconds:
     # it must outlast the longest task time limit and the longest retry countdown, or a
     # slow task would run twice (tests/commbilling/test_celery_config.py checks it).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    # Socket timeouts: a Redis that accepts connections but does not answer (stopped,
+    # overloaded, half-open connection) must not hang a web request that publishes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 3600,
+        "socket_connect_timeout": env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0),
+        "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 3.0),
+    }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "commbilling")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

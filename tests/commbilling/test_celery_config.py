@@ -1,5 +1,6 @@
 """The Celery settings the automation guarantees rest on."""
 
+import functools
 import importlib
 import json
 import os
@@ -61,6 +62,7 @@ def test_a_running_record_is_not_swept_while_its_task_may_still_run():
     assert settings.AUTOMATION["STUCK_AFTER_SECONDS"] > longest
 
 
+@functools.cache
 def _production_redis_settings() -> dict:
     """The settings a Redis deployment gets, read in a fresh interpreter."""
     code = (
@@ -94,3 +96,10 @@ def test_redis_redelivers_an_unacknowledged_message_only_after_any_task_or_retry
     assert visibility > longest_task
     assert visibility > config["automation"]["BACKOFF_MAX_SECONDS"]
     assert visibility > config["automation"]["STUCK_AFTER_SECONDS"]
+
+
+def test_a_redis_broker_that_does_not_answer_cannot_hang_a_request():
+    options = _production_redis_settings()["options"]
+
+    assert 0 < options["socket_connect_timeout"] <= 5
+    assert 0 < options["socket_timeout"] <= 5
