@@ -16,7 +16,7 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 
 from activity import services as activity
-from activity.models import ActivityLog, Event, Trigger
+from activity.models import ActivityLog, Alert, Cause, Event, Trigger
 from commbilling.celery import app
 from invoices import services
 from invoices.models import Invoice, NumberSequence
@@ -261,6 +261,45 @@ def test_a_pool_process_killed_mid_generation_is_redelivered_and_keeps_the_numbe
         1,
         0,
     ]
+
+
+def test_a_record_whose_worker_dies_at_every_attempt_fails_instead_of_looping(
+    start_worker, accountant
+):
+    """A record that kills its worker each time (out of memory, a crash in a C library)
+    would be redelivered for ever: after MAX_ATTEMPTS it fails with an alert instead."""
+    start_worker(name="poison", concurrency=1, extra_env={"CELERY_WORKER_LOST_WAIT": "0.5"})
+    invoice = _slow_invoice(accountant.organisation, lines=150)
+    services.issue_invoice(invoice=invoice, actor=accountant)
+    killed: set[int] = set()
+
+    for attempt in (1, 2, 3):
+
+        def rendering(attempt=attempt):
+            entries = ActivityLog.objects.for_record(invoice).filter(event=Event.STARTED)
+            invoice.refresh_from_db()
+            return (
+                entries.count() == attempt
+                and invoice.status == Invoice.Status.GENERATING
+                and invoice.number
+                and entries.first()
+            )
+
+        entry = wait_for(rendering, timeout=30, interval=0.02)
+        pid = int(entry.worker.rsplit(":", 1)[1])
+        assert pid not in killed
+        os.kill(pid, signal.SIGKILL)
+        killed.add(pid)
+
+    invoice = wait_for(lambda: _settled(invoice), timeout=30)
+    assert invoice.status == Invoice.Status.FAILED
+    assert invoice.last_cause == Cause.INTERNAL
+    assert invoice.last_error_details["error"] == "WorkerLost"
+    assert invoice.number  # kept for the manual Retry
+    assert _count(invoice, Event.STARTED) == 3
+    assert Alert.objects.open().get(object_id=invoice.pk).cause == Cause.INTERNAL
+    time.sleep(1)  # no further redelivery
+    assert _count(invoice, Event.STARTED) == 3
 
 
 def test_a_whole_worker_killed_mid_generation_is_recovered_by_the_sweeper(start_worker, accountant):
