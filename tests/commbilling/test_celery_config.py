@@ -103,3 +103,11 @@ def test_a_redis_broker_that_does_not_answer_cannot_hang_a_request():
 
     assert 0 < options["socket_connect_timeout"] <= 5
     assert 0 < options["socket_timeout"] <= 5
+
+
+def test_the_sweeper_is_scheduled_well_within_the_stuck_delay():
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-stuck-records"]
+
+    assert entry["task"] == "activity.sweep_stuck_records"
+    assert entry["task"] in _project_tasks()
+    assert entry["schedule"] <= settings.AUTOMATION["STUCK_AFTER_SECONDS"] / 2
