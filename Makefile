@@ -44,6 +44,13 @@ test: venv messages lint
 	@$(PY) manage.py makemigrations --check --dry-run -v0
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Benchmarks on DATABASE_URL (each in a throwaway database it creates and drops).
+# BENCH_ROWS / BENCH_INVOICES / BENCH_PDFS scale them down for a quick run.
+bench: venv
+	@$(PY) bench/pdf_render.py $(BENCH_PDFS)
+	@$(PY) bench/activity_log.py $(BENCH_ROWS)
+	@$(PY) bench/invoice_list.py $(BENCH_INVOICES)
+
 check-deploy: venv
 	@COMMBILLING_PROFILE=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 		ALLOWED_HOSTS=billing.example.com $(PY) manage.py check --deploy --fail-level WARNING

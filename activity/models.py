@@ -103,6 +103,9 @@ class ActivityLog(models.Model):
     class Meta:
         verbose_name = _("activity log entry")
         verbose_name_plural = _("activity log")
+        # Django reaches rows through the base manager too (related objects, internal
+        # queries): it must refuse updates and deletes like ``objects``.
+        base_manager_name = "objects"
         # Entries are only ever appended, so the id orders them by time; keyset
         # pagination on it keeps the page fast at millions of rows.
         ordering = ["-id"]

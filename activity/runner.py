@@ -101,6 +101,24 @@ def run(task: Task, process: str, record_id: int) -> None:
         return
     record = model.objects.get(pk=record_id)
     trigger = Trigger.RETRY if record.attempts > 1 else Trigger.SYSTEM
+    max_attempts = settings.AUTOMATION["MAX_ATTEMPTS"]
+    if record.attempts > max_attempts:
+        # Finished attempts never get past MAX_ATTEMPTS (they succeed, fail, or retry
+        # within it): each of these died with its worker (killed, out of memory, a
+        # crash). Redelivering such a record would loop for ever; a person decides.
+        services.record_failure(
+            record=record,
+            process=process,
+            cause=Cause.INTERNAL,
+            message=f"The worker stopped during each of the last attempts (killed or "
+            f"crashed); not retried automatically after {max_attempts} attempts",
+            details={"error": "WorkerLost", "attempts": record.attempts - 1},
+            attempt=record.attempts,
+            task_id=task_id,
+            worker=worker,
+            trigger=trigger,
+        )
+        return
     services.log_event(
         record=record,
         process=process,

@@ -234,6 +234,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # kombu's default is ./control, i.e. the source tree of whoever starts a worker.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": 0.2,
@@ -243,7 +244,13 @@ else:
     # Redis hands an unacknowledged message to another worker after this many seconds:
     # it must outlast the longest task time limit and the longest retry countdown, or a
     # slow task would run twice (tests/commbilling/test_celery_config.py checks it).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    # Socket timeouts: a Redis that accepts connections but does not answer (stopped,
+    # overloaded, half-open connection) must not hang a web request that publishes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 3600,
+        "socket_connect_timeout": env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0),
+        "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 3.0),
+    }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "commbilling")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -255,6 +262,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# How long the worker waits after a pool process died before the task is declared lost
+# (and, with reject_on_worker_lost, redelivered). The tests shorten it.
+CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 10.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
 # A web request that cannot reach the broker must answer quickly: the record is already

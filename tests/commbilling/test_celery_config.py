@@ -1,0 +1,113 @@
+"""The Celery settings the automation guarantees rest on."""
+
+import functools
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+from commbilling.celery import app
+from tests.conftest import ROOT
+
+PROJECT_TASK_PREFIXES = tuple(f"{name}." for name in settings.INSTALLED_APPS if "." not in name)
+
+
+def _project_tasks():
+    for name in settings.INSTALLED_APPS:
+        if "." not in name and (ROOT / name / "tasks.py").exists():
+            importlib.import_module(f"{name}.tasks")
+    return {
+        name: task for name, task in app.tasks.items() if name.startswith(PROJECT_TASK_PREFIXES)
+    }
+
+
+def test_a_message_is_acknowledged_only_after_its_task_ran():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_tracked_tasks_declare_late_acknowledgement_themselves():
+    tracked = _project_tasks()["invoices.generate_invoice"]
+    assert tracked.acks_late is True
+    assert tracked.reject_on_worker_lost is True
+
+
+def test_messages_are_json_only():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.result_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+
+
+def test_long_running_tasks_are_cancelled_when_the_broker_connection_is_lost():
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is True
+
+
+def test_every_task_of_the_project_has_its_own_time_limit():
+    tasks = _project_tasks()
+    assert "invoices.generate_invoice" in tasks
+    assert "activity.sweep_stuck_records" in tasks
+    for name, task in tasks.items():
+        assert task.time_limit, f"{name} has no time_limit"
+        assert task.soft_time_limit, f"{name} has no soft_time_limit"
+        assert task.soft_time_limit < task.time_limit, name
+    assert app.conf.task_time_limit  # and a default for any other task
+
+
+def test_a_running_record_is_not_swept_while_its_task_may_still_run():
+    longest = max(task.time_limit for task in _project_tasks().values())
+    assert settings.AUTOMATION["STUCK_AFTER_SECONDS"] > longest
+
+
+@functools.cache
+def _production_redis_settings() -> dict:
+    """The settings a Redis deployment gets, read in a fresh interpreter."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'options': s.CELERY_BROKER_TRANSPORT_OPTIONS, "
+        "'time_limit': s.CELERY_TASK_TIME_LIMIT, 'automation': s.AUTOMATION}))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "commbilling.settings",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    for name in list(env):
+        if name.startswith("AUTOMATION_") or name == "CELERY_TASK_TIME_LIMIT":
+            del env[name]
+    output = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_redis_redelivers_an_unacknowledged_message_only_after_any_task_or_retry_wait():
+    config = _production_redis_settings()
+    visibility = config["options"]["visibility_timeout"]
+    longest_task = max(
+        [config["time_limit"], *(task.time_limit for task in _project_tasks().values())]
+    )
+
+    # Shorter, and a slow task (or a retry waiting for its countdown in the worker)
+    # would be handed to a second worker while the first still holds it.
+    assert visibility > longest_task
+    assert visibility > config["automation"]["BACKOFF_MAX_SECONDS"]
+    assert visibility > config["automation"]["STUCK_AFTER_SECONDS"]
+
+
+def test_a_redis_broker_that_does_not_answer_cannot_hang_a_request():
+    options = _production_redis_settings()["options"]
+
+    assert 0 < options["socket_connect_timeout"] <= 5
+    assert 0 < options["socket_timeout"] <= 5
+
+
+def test_the_sweeper_is_scheduled_well_within_the_stuck_delay():
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-stuck-records"]
+
+    assert entry["task"] == "activity.sweep_stuck_records"
+    assert entry["task"] in _project_tasks()
+    assert entry["schedule"] <= settings.AUTOMATION["STUCK_AFTER_SECONDS"] / 2
