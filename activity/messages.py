@@ -22,6 +22,11 @@ def _service_label(service: str) -> str:
     return labels.get(service, service)
 
 
+def _upper_first(text: str) -> str:
+    # str.capitalize() would lower-case the rest: "(SMTP)" must stay as written.
+    return text[:1].upper() + text[1:]
+
+
 def _process_label(process: str) -> str:
     return str(Process(process).label) if process in Process.values else process
 
@@ -46,7 +51,17 @@ def _fields(details: dict, key: str) -> str:
     return "; ".join(parts)
 
 
+def _retry_label(process: str) -> str:
+    from . import automation
+
+    try:
+        return str(automation.get(process).model.RETRY_LABEL)
+    except KeyError:
+        return _("Retry")
+
+
 def explain(*, process: str, cause: str, details: dict, record_label: str) -> Explanation:
+    action = _retry_label(process)
     what = _("%(process)s failed for %(record)s.") % {
         "process": _process_label(process),
         "record": record_label,
@@ -55,7 +70,7 @@ def explain(*, process: str, cause: str, details: dict, record_label: str) -> Ex
         return Explanation(
             what,
             _("Missing or invalid data: %(fields)s.") % {"fields": _fields(details, "fields")},
-            _("Complete these fields, then click Retry."),
+            _("Complete these fields, then click %(action)s.") % {"action": action},
         )
     if cause == Cause.WRONG_SETTINGS:
         why = _("Wrong or missing settings: %(settings)s.") % {
@@ -64,30 +79,35 @@ def explain(*, process: str, cause: str, details: dict, record_label: str) -> Ex
         if details.get("remote"):
             why += " " + _("The server answered: %(remote)s") % {"remote": details["remote"]}
         return Explanation(
-            what, why, _("Correct the settings (an administrator can), then click Retry.")
+            what,
+            why,
+            _("Correct the settings (an administrator can), then click %(action)s.")
+            % {"action": action},
         )
     if cause == Cause.CONNECTIVITY:
         return Explanation(
             what,
             _("%(service)s could not be reached: %(error)s.")
             % {
-                "service": _service_label(str(details.get("service", ""))).capitalize(),
+                "service": _upper_first(_service_label(str(details.get("service", "")))),
                 "error": details.get("error", ""),
             },
             _(
                 "It is retried automatically; if it keeps failing, check the service or "
-                "contact support, then click Retry."
-            ),
+                "contact support, then click %(action)s."
+            )
+            % {"action": action},
         )
     if cause == Cause.REFUSED:
         return Explanation(
             what,
             _("%(service)s refused it: %(remote)s")
             % {
-                "service": _service_label(str(details.get("service", ""))).capitalize(),
+                "service": _upper_first(_service_label(str(details.get("service", "")))),
                 "remote": details.get("remote", ""),
             },
-            _("Check the data the refusal names, correct it, then click Retry."),
+            _("Check the data the refusal names, correct it, then click %(action)s.")
+            % {"action": action},
         )
     return Explanation(
         what,

@@ -147,3 +147,14 @@ def test_another_organisations_invoice_is_404(other_accountant_client, organisat
     assert other_accountant_client.get(invoice.get_absolute_url()).status_code == 404
     pdf_url = reverse("invoices:pdf", args=[invoice.pk])
     assert other_accountant_client.get(pdf_url).status_code == 404
+
+
+def test_a_generated_invoice_offers_to_send_it_by_email(accountant_client, organisation):
+    from django.core.files.base import ContentFile
+
+    invoice = InvoiceFactory(organisation=organisation, number="F-2026-000002", status="generated")
+    invoice.pdf.save("F-2026-000002.pdf", ContentFile(b"%PDF-1.7"))
+
+    html = accountant_client.get(invoice.get_absolute_url()).content.decode()
+
+    assert f'hx-post="{reverse("emails:send_invoice", args=[invoice.pk])}"' in html

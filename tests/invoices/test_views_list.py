@@ -120,7 +120,21 @@ def test_an_htmx_request_gets_only_the_results_partial(accountant_client, organi
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="results"')
     assert "<html" not in html
-    assert "<form" not in html
+    assert 'method="get"' not in html  # the filter form stays outside the swapped part
+
+
+def test_generated_invoices_can_be_selected_for_a_bulk_send(accountant_client, organisation):
+    from django.core.files.base import ContentFile
+
+    generated = InvoiceFactory(organisation=organisation, number="F-2026-000001")
+    generated.pdf.save("F-2026-000001.pdf", ContentFile(b"%PDF-1.7"))
+    draft = InvoiceFactory(organisation=organisation)
+
+    html = accountant_client.get(URL).content.decode()
+
+    assert f'action="{reverse("emails:send_invoices")}"' in html
+    assert f'name="ids" value="{generated.pk}"' in html
+    assert f'name="ids" value="{draft.pk}"' not in html  # nothing to send yet
 
 
 def test_the_filter_form_swaps_the_results_and_links_keep_their_href(
