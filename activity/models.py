@@ -192,6 +192,18 @@ class Alert(models.Model):
     def is_acknowledged(self) -> bool:
         return self.acknowledged_at is not None
 
+    @property
+    def explanation(self):
+        """What failed, why and what to do, in the reader's language."""
+        from .messages import explain
+
+        return explain(
+            process=self.process,
+            cause=self.cause,
+            details=self.activity.details,
+            record_label=self.record_label,
+        )
+
 
 class TrackedRecord(models.Model):
     """What every record handled by automation shares (invoice, e-mail, refund).

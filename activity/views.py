@@ -83,6 +83,7 @@ def _alerts_response(request: OrganisationHttpRequest) -> TemplateResponse:
     open_alerts = (
         Alert.objects.for_organisation(request.organisation)
         .unacknowledged()
+        .select_related("activity")
         .order_by("-created_at")[:5]
     )
     return TemplateResponse(request, "activity/_alerts.html", {"alerts": open_alerts})

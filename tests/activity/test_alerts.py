@@ -78,3 +78,22 @@ def test_a_record_failing_again_keeps_one_alert_shown_again(
 def test_it_refuses_other_roles_and_methods(support_client, accountant_client):
     assert support_client.get(URL).status_code == 403
     assert accountant_client.post(URL).status_code == 405
+
+
+def test_an_alert_explains_the_failure_in_the_readers_language(accountant_client, organisation):
+    invoice = InvoiceFactory(organisation=organisation)
+    services.record_failure(
+        record=invoice,
+        process="invoice_generation",
+        cause="connectivity",
+        message="storage unreachable — OSError",
+        details={"service": "storage", "error": "No space left on device"},
+        attempt=3,
+    )
+
+    english = accountant_client.get(
+        reverse("activity:alerts"), headers={"Accept-Language": "en"}
+    ).content.decode()
+
+    assert "The file storage could not be reached: No space left on device." in english
+    assert "then click Regenerate" in english
