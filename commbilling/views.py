@@ -1,41 +1,53 @@
 from django.db.models import Count
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import accountant_required
+from activity import automation
 from activity.models import Alert
-from invoices.models import Invoice
 
 from .http import OrganisationHttpRequest
+
+# The tab that lists each process's records.
+LIST_URLS = {
+    "invoice_generation": "invoices:list",
+    "email_delivery": "emails:list",
+    "refund": "refunds:list",
+}
 
 
 @require_GET
 @accountant_required
 def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
-    invoice_counts = dict(
-        Invoice.objects.for_organisation(request.organisation)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    sections = []
+    for process in automation.all_automations():
+        model = process.model
+        counts = dict(
+            model.objects.for_organisation(request.organisation)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
+        )
+        status_field = model._meta.get_field("status")
+        sections.append(
+            {
+                "title": model._meta.verbose_name_plural,
+                "url": reverse(LIST_URLS[process.process]),
+                "counts": [
+                    (value, label, counts.get(value, 0)) for value, label in status_field.choices
+                ],
+            }
+        )
     alerts = (
         Alert.objects.for_organisation(request.organisation)
         .open()
         .select_related("activity")
         .order_by("-created_at")[:20]
     )
-    return TemplateResponse(
-        request,
-        "dashboard.html",
-        {
-            "invoice_counts": [
-                (status, label, invoice_counts.get(status, 0))
-                for status, label in Invoice.Status.choices
-            ],
-            "alerts": alerts,
-        },
-    )
+    return TemplateResponse(request, "dashboard.html", {"sections": sections, "alerts": alerts})
 
 
 @require_GET
