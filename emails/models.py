@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -155,8 +157,9 @@ class EmailMessage(TrackedRecord):
         return self.sent_at is not None or self.status in self.ACCEPTED_STATUSES
 
     @property
-    def document(self) -> models.Model | None:
-        """The record whose ``pdf`` (a FileField) is attached, named by its ``number``."""
+    def document(self) -> Any:
+        """The record whose ``pdf`` (a FileField) is attached, named by its ``number``:
+        an Invoice or a CreditNote, or None."""
         if not self.attach_pdf:
             return None
         return self.related if self.related_type_id else self.invoice

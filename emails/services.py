@@ -345,8 +345,8 @@ def _build(message: EmailMessage, recipients: list[str]) -> EmailMultiAlternativ
     return mail
 
 
-def _read_pdf(document: models.Model) -> bytes:
-    pdf = document.pdf  # type: ignore[attr-defined]
+def _read_pdf(document: Any) -> bytes:
+    pdf = document.pdf
     if not pdf:
         fix_url = getattr(document, "get_absolute_url", None)
         raise MissingData(
