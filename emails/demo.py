@@ -49,7 +49,7 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
             kind=EmailMessage.Kind.INVOICE,
             customer=invoice.customer,
             invoice=invoice,
-            attach_invoice_pdf=True,
+            attach_pdf=True,
         )
         EmailMessage.objects.filter(pk=message.pk).update(task_id="")  # no worker involved
         message.refresh_from_db()

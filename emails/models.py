@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -34,6 +36,8 @@ class EmailMessage(TrackedRecord):
     class Kind(models.TextChoices):
         INVOICE = "invoice", _("Invoice")
         REMINDER = "reminder", _("Payment reminder")
+        CREDIT_NOTE = "credit", _("Credit note")
+        SUPPORT = "support", _("Support reply")
         OTHER = "other", _("Other")
 
     PROCESS = Process.EMAIL_DELIVERY
@@ -77,7 +81,9 @@ class EmailMessage(TrackedRecord):
         on_delete=models.PROTECT,
         related_name="emails",
     )
-    attach_invoice_pdf = models.BooleanField(_("attach the invoice PDF"), default=False)
+    # Attaches the PDF of the document the message is about: the related record when
+    # there is one (a credit note), else the invoice.
+    attach_pdf = models.BooleanField(_("attach the PDF"), default=False)
     reminder_step = models.PositiveSmallIntegerField(
         _("reminder (days overdue)"), null=True, blank=True
     )
@@ -151,9 +157,18 @@ class EmailMessage(TrackedRecord):
         return self.sent_at is not None or self.status in self.ACCEPTED_STATUSES
 
     @property
+    def document(self) -> Any:
+        """The record whose ``pdf`` (a FileField) is attached, named by its ``number``:
+        an Invoice or a CreditNote, or None."""
+        if not self.attach_pdf:
+            return None
+        return self.related if self.related_type_id else self.invoice
+
+    @property
     def attachment_names(self) -> list[str]:
-        invoice = self.invoice if self.attach_invoice_pdf and self.invoice_id else None
-        return [f"{invoice.number}.pdf"] if invoice is not None and invoice.number else []
+        document = self.document
+        number = getattr(document, "number", "")
+        return [f"{number}.pdf"] if number else []
 
 
 class EmailAttempt(models.Model):

@@ -86,7 +86,7 @@ def create_email(
     to: list[str] | None = None,
     customer: Customer | None = None,
     invoice: Invoice | None = None,
-    attach_invoice_pdf: bool = False,
+    attach_pdf: bool = False,
     related: models.Model | None = None,
     reminder_step: int | None = None,
     idempotency_key: str | None = None,
@@ -116,7 +116,7 @@ def create_email(
         template=template,
         language=language,
         invoice=invoice,
-        attach_invoice_pdf=attach_invoice_pdf,
+        attach_pdf=attach_pdf,
         reminder_step=reminder_step,
         idempotency_key=idempotency_key,
         message_id=make_msgid(domain=_msgid_domain(company)),
@@ -189,7 +189,7 @@ def _queue_invoice_email(
         kind=EmailMessage.Kind.INVOICE,
         customer=invoice.customer,
         invoice=invoice,
-        attach_invoice_pdf=True,
+        attach_pdf=True,
         idempotency_key=None if actor is not None else f"invoice:{invoice.pk}:auto",
         actor=actor,
         trigger=trigger,
@@ -243,7 +243,7 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
                 kind=EmailMessage.Kind.REMINDER,
                 customer=invoice.customer,
                 invoice=invoice,
-                attach_invoice_pdf=True,
+                attach_pdf=True,
                 reminder_step=step,
                 trigger=Trigger.SCHEDULE,
             )
@@ -339,28 +339,33 @@ def _build(message: EmailMessage, recipients: list[str]) -> EmailMultiAlternativ
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
-    invoice = message.invoice
-    if message.attach_invoice_pdf and invoice is not None:
-        if not invoice.pdf:
-            raise MissingData(
-                [
-                    FieldProblem(
-                        model="invoice",
-                        object_id=invoice.pk,
-                        record=str(invoice),
-                        field="pdf",
-                        label=str(Invoice._meta.get_field("pdf").verbose_name),
-                        fix_url=invoice.get_absolute_url(),
-                    )
-                ]
-            )
-        try:
-            with invoice.pdf.open("rb") as handle:
-                content = handle.read()
-        except OSError as exc:
-            raise Unreachable("storage", f"{type(exc).__name__}: {exc}") from exc
-        mail.attach(f"{invoice.number}.pdf", content, "application/pdf")
+    document = message.document
+    if document is not None:
+        mail.attach(f"{document.number}.pdf", _read_pdf(document), "application/pdf")
     return mail
+
+
+def _read_pdf(document: Any) -> bytes:
+    pdf = document.pdf
+    if not pdf:
+        fix_url = getattr(document, "get_absolute_url", None)
+        raise MissingData(
+            [
+                FieldProblem(
+                    model=document._meta.model_name or "",
+                    object_id=document.pk,
+                    record=str(document),
+                    field="pdf",
+                    label=str(document._meta.get_field("pdf").verbose_name),
+                    fix_url=fix_url() if fix_url else "",
+                )
+            ]
+        )
+    try:
+        with pdf.open("rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise Unreachable("storage", f"{type(exc).__name__}: {exc}") from exc
 
 
 def _setting(company: CompanySettings, field: str, platform_name: str) -> FieldProblem:

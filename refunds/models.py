@@ -166,3 +166,6 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        return self.refund.get_absolute_url()

@@ -3,6 +3,7 @@ reconciliation of refunds whose outcome is unknown, and credit notes."""
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +17,8 @@ from accounts.models import CompanySettings, User
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Refused, WrongSettings
 from activity.models import Cause, Event, Level, Trigger
+from emails.models import EmailMessage
+from emails.services import create_email
 from invoices.models import ZERO, Invoice, round_money
 from invoices.services import company_settings_for, store_pdf, take_next_number
 
@@ -250,12 +253,29 @@ def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
 
 
 def notify_credit_note(credit_note: CreditNote) -> None:
-    """Hook for the e-mail automation: send the credit note to the customer.
+    """Queue the credit note's e-mail to the customer, with its PDF (once per credit note).
 
-    Called after the transaction that issued it commits. The e-mail app does not expose a
-    service on this branch yet; the lead wires it here.
+    Called after the transaction that issued it commits; a customer without an e-mail
+    address makes the e-mail fail (MissingData), never the refund.
     """
-    logger.info("Credit note %s issued (e-mail hook not wired yet)", credit_note.number)
+    customer = credit_note.invoice.customer
+    create_email(
+        organisation=credit_note.organisation,
+        template="credit-note",
+        context={
+            "credit_note": credit_note,
+            "refund": credit_note.refund,
+            "invoice": credit_note.invoice,
+            "customer": customer,
+        },
+        language=customer.language or "fr",
+        kind=EmailMessage.Kind.CREDIT_NOTE,
+        customer=customer,
+        related=credit_note,
+        attach_pdf=True,
+        idempotency_key=f"credit-note-{credit_note.pk}",
+        trigger=Trigger.SYSTEM,
+    )
 
 
 def credit_note_breakdown(invoice: Invoice, amount: Decimal) -> list[dict[str, Decimal]]:
@@ -360,7 +380,7 @@ def settle_refunded(
             message=f"Transfer confirmed by {actor.get_username()}; credit note "
             f"{credit_note.number}",
         )
-    transaction.on_commit(lambda: notify_credit_note(credit_note))
+    transaction.on_commit(partial(notify_credit_note, credit_note), robust=True)
     refund.status = locked.status
     return True
 

@@ -8,14 +8,14 @@ from functools import partial
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import Organisation, User
 from activity.models import ActivityLog
+from emails.models import EmailMessage
+from emails.services import create_email
 
 from .models import Ticket, TicketAttachment, TicketMessage
 
@@ -193,25 +193,30 @@ def mark_breached_tickets(*, now: datetime | None = None) -> int:
     )
 
 
-def notify_requester(message: TicketMessage) -> int:
-    """E-mail a public reply to the ticket's requester.
+def notify_requester(message: TicketMessage) -> EmailMessage | None:
+    """Queue the e-mail of a public reply to the ticket's requester (once per reply).
 
-    For now a plain message through the platform mailer; it moves to the e-mail automation
-    (emails app) later, behind this same function.
+    The e-mail automation sends it from a worker, so a slow or broken mail server never
+    holds up the reply; its failures show in the e-mail journal with a Resend button.
     """
     if message.is_internal:
-        return 0
+        return None
     ticket = message.ticket
     requester = ticket.requester
     if not requester.email:
-        return 0
-    with translation.override(getattr(requester, "language", None) or settings.LANGUAGE_CODE):
-        context = {
+        return None
+    return create_email(
+        organisation=ticket.organisation,
+        template="support-reply",
+        context={
             "ticket": ticket,
             "message": message,
             "url": settings.SITE_URL.rstrip("/") + ticket.get_absolute_url(),
-        }
-        subject = render_to_string("emails/support-reply-subject.txt", context).strip()
-        body = render_to_string("emails/support-reply-body.txt", context)
-    email = EmailMessage(subject=subject, body=body, to=[requester.email])
-    return email.send(using="default")
+        },
+        language=getattr(requester, "language", None) or settings.LANGUAGE_CODE,
+        kind=EmailMessage.Kind.SUPPORT,
+        to=[requester.email],
+        related=ticket,
+        idempotency_key=f"support-reply-{message.pk}",
+        actor=message.author,
+    )

@@ -82,7 +82,7 @@ class TestDetail:
     ):
         invoice = generated_invoice(accountant.organisation)
         message = _message(
-            accountant.organisation, invoice=invoice, attach_invoice_pdf=True, status="failed",
+            accountant.organisation, invoice=invoice, attach_pdf=True, status="failed",
             last_cause="refused",
             last_error_details={"service": "smtp", "remote": "550 5.1.1 unknown user"},
         )  # fmt: skip
@@ -132,7 +132,7 @@ class TestSendInvoice:
         message = EmailMessage.objects.get(invoice=invoice)
         assert message.status == EmailMessage.Status.QUEUED
         assert message.recipient == invoice.customer.email
-        assert message.attach_invoice_pdf
+        assert message.attach_pdf
         assert message.created_by == accountant
 
     def test_htmx_gets_the_send_fragment(self, accountant_client, accountant):

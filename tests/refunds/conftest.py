@@ -6,6 +6,7 @@ from threading import Thread
 import pytest
 
 from accounts.models import CompanySettings
+from tests.emails.conftest import smtp_server, smtp_server_factory  # noqa: F401
 from tests.factories import InvoiceFactory
 
 from .stripe_server import GOOD_KEY, FakeStripe
