@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, OrganisationQuerySet
 from activity.models import Process, TrackedRecord
@@ -28,9 +29,9 @@ class EmailMessage(TrackedRecord):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("e-mail status", "Sent")
         DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
         BOUNCED = "bounced", _("Bounced")
 
     class Kind(models.TextChoices):
@@ -177,7 +178,7 @@ class EmailAttempt(models.Model):
     class Outcome(models.TextChoices):
         PENDING = "pending", _("In progress or interrupted")
         ACCEPTED = "accepted", _("Accepted")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
 
     message = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="tries")
     number = models.PositiveIntegerField(_("attempt"))

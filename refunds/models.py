@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, OrganisationQuerySet
 from activity.models import Process, TrackedRecord
@@ -31,7 +32,7 @@ class Refund(TrackedRecord):
         UNKNOWN = "unknown", _("To be checked")
         AWAITING_TRANSFER = "awaiting_transfer", _("Awaiting bank transfer")
         REFUNDED = "refunded", _("Refunded")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("refund status", "Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
     PROCESS = Process.REFUND
