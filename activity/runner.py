@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import automation as registry
 from . import services
@@ -73,6 +73,13 @@ def classify(exc: BaseException) -> AutomationError:
 
 
 def run(task: Task, process: str, record_id: int) -> None:
+    # History is written in the source language (field labels, messages) and translated
+    # when it is read, so each reader sees it in their own language.
+    with translation.override(None):
+        _run(task, process, record_id)
+
+
+def _run(task: Task, process: str, record_id: int) -> None:
     automation = registry.get(process)
     model = automation.model
     task_id = task.request.id or ""

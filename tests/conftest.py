@@ -38,6 +38,9 @@ TEST_AUTOMATION = {
 settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
 settings.MEDIA_ROOT = TEST_MEDIA
 settings.AUTOMATION = TEST_AUTOMATION
+# The product is French first; its tests read English, the source language of the
+# messages. French rendering has tests of its own (tests/accounts/test_i18n.py).
+settings.LANGUAGE_CODE = "en"
 # Hashing passwords properly costs ~0.3 s per user; tests create hundreds.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -8,7 +8,11 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_the_login_page_is_french_by_default(client):
+def test_the_login_page_is_french_by_default(client, settings):
+    from commbilling import settings as project_settings
+
+    assert project_settings.LANGUAGE_CODE == "fr"
+    settings.LANGUAGE_CODE = project_settings.LANGUAGE_CODE
     response = client.get(reverse("accounts:login"))
     assert response.status_code == 200
     assert response.headers["Content-Language"] == "fr"

@@ -160,7 +160,7 @@ class TestReminders:
         )
         assert steps == {week.pk: 7, month.pk: 30}
         reminder = EmailMessage.objects.get(invoice=week)
-        assert "overdue" in reminder.subject
+        assert "en retard de paiement" in reminder.subject  # the customer reads French
         assert reminder.attach_pdf
 
     def test_the_next_step_comes_when_its_delay_is_reached(self, organisation, settings):

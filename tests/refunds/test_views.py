@@ -157,7 +157,7 @@ def test_a_refund_above_the_refundable_amount_shows_a_clear_error_in_the_fragmen
     body = response.content.decode()
     assert response.status_code == 400
     assert body.lstrip().startswith('<form id="refund-form"')
-    assert "Only 240,00 € can still be refunded" in body
+    assert "Only 240.00 € can still be refunded" in body
     assert not Refund.objects.exists()
 
 
@@ -210,9 +210,9 @@ def test_the_invoice_page_shows_paid_refunded_and_remaining(accountant_client, o
 
     body = accountant_client.get(invoice.get_absolute_url()).content.decode()
 
-    assert "200,00" in body
-    assert "50,00" in body
-    assert "40,00" in body  # remaining to pay
+    assert "200.00" in body
+    assert "50.00" in body
+    assert "40.00" in body  # remaining to pay
     assert reverse("refunds:request", args=[invoice.pk]) in body
 
 
@@ -361,7 +361,7 @@ def test_two_requests_racing_past_the_refundable_amount_one_wins_one_gets_a_clea
 
     assert sorted(r.status_code for r in responses) == [302, 400]
     loser = next(r for r in responses if r.status_code == 400)
-    assert "Only 40,00 € can still be refunded" in loser.content.decode()
+    assert "Only 40.00 € can still be refunded" in loser.content.decode()
     assert Refund.objects.count() == 1
 
 
