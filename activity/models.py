@@ -124,6 +124,21 @@ class ActivityLog(models.Model):
             f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.process} {self.event} {self.record_label}"
         )
 
+    @property
+    def display_message(self) -> str:
+        """A failure or retry reads as its explanation in the reader's language; other
+        events keep their message."""
+        if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
+            return self.message
+        from .messages import explain
+
+        return explain(
+            process=self.process,
+            cause=self.cause,
+            details=self.details,
+            record_label=self.record_label,
+        ).why
+
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise AppendOnlyError("The Activity Log is append-only.")
