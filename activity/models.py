@@ -124,6 +124,14 @@ class ActivityLog(models.Model):
             f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.process} {self.event} {self.record_label}"
         )
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("The Activity Log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The Activity Log is append-only.")
+
     @property
     def display_message(self) -> str:
         """A failure or retry reads as its explanation in the reader's language; other
@@ -138,14 +146,6 @@ class ActivityLog(models.Model):
             details=self.details,
             record_label=self.record_label,
         ).why
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("The Activity Log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The Activity Log is append-only.")
 
 
 class AlertQuerySet(OrganisationQuerySet):
