@@ -161,6 +161,9 @@ USE_TZ = True
 # --- Static and media ---------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves static files straight from the apps
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Media is never served by URL: every download goes through a view that checks permissions.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -13,6 +13,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
         django_get_or_create = ["slug"]
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Organisation {n}")
     slug = factory.Sequence(lambda n: f"org-{n}")
