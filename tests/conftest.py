@@ -26,6 +26,9 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_QUEUE = f"test-{uuid.uuid4().hex[:10]}"
+# Tasks sent by tests that have no worker go to a queue nobody consumes: otherwise the
+# session worker would run them while the next test flushes the database.
+UNCONSUMED_QUEUE = f"{TEST_QUEUE}-unconsumed"
 TEST_MEDIA = Path(tempfile.mkdtemp(prefix="commbilling-media-"))
 # Short backoff so that retried tests finish in seconds; the same values reach the worker.
 TEST_AUTOMATION = {
@@ -35,7 +38,7 @@ TEST_AUTOMATION = {
     "STUCK_AFTER_SECONDS": 360,
 }
 
-settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
+settings.CELERY_TASK_DEFAULT_QUEUE = UNCONSUMED_QUEUE
 settings.MEDIA_ROOT = TEST_MEDIA
 settings.AUTOMATION = TEST_AUTOMATION
 # The product is French first; its tests read English, the source language of the
@@ -47,6 +50,13 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     shutil.rmtree(TEST_MEDIA, ignore_errors=True)
+    from commbilling.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(UNCONSUMED_QUEUE)
+    except Exception:  # noqa: S110 -- best effort: the broker may be gone already
+        pass
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.1):
@@ -218,11 +228,18 @@ def worker_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
-    """One worker for the session. Tests using it need django_db(transaction=True)."""
+def session_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
     worker = WorkerProcess(name="session")
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def celery_worker(session_worker, settings) -> WorkerProcess:
+    """The session's worker, and this test's tasks sent to it. Tests using it need
+    django_db(transaction=True)."""
+    settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
+    return session_worker
 
 
 @pytest.fixture

@@ -188,9 +188,9 @@ def test_the_sweeper_leaves_alone_a_record_queued_a_moment_ago(celery_worker, ac
 
 
 def test_a_lost_message_is_sent_again_by_the_sweeper_and_processed_once(
-    start_worker, celery_worker, accountant, settings
+    celery_worker, start_worker, accountant, settings
 ):
-    # start_worker points the app at a queue of this test's own, with no worker yet:
+    # start_worker (after celery_worker) points the app at a queue of its own, no worker yet:
     # the message sent now is as good as lost.
     lost_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     invoice = InvoiceFactory(organisation=accountant.organisation)
