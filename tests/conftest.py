@@ -5,7 +5,9 @@ Redis in CI; SQLite and the filesystem broker by default). Each run uses its own
 and media folder, so parallel runs and a `make run` on the same machine never mix.
 """
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -183,6 +185,14 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def idle(self) -> bool:
+        """Every task it received has ended (a retry ends one delivery; the next one is
+        received again)."""
+        log = self.log()
+        received = len(re.findall(r"Task \S+\[[\w-]+\] received", log))
+        ended = len(re.findall(r"Task \S+\[[\w-]+\] (?:succeeded|retry:|raised)", log))
+        return ended >= received
+
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and pool children)."""
         if self.process.poll() is None:
@@ -235,11 +245,15 @@ def session_worker(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess
 
 
 @pytest.fixture
-def celery_worker(session_worker, settings) -> WorkerProcess:
+def celery_worker(session_worker, settings) -> Iterator[WorkerProcess]:
     """The session's worker, and this test's tasks sent to it. Tests using it need
     django_db(transaction=True)."""
     settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
-    return session_worker
+    yield session_worker
+    # Follow-up tasks (an e-mail after a refund, a scheduled retry) must end before the
+    # database is flushed under them.
+    with contextlib.suppress(AssertionError):
+        wait_for(session_worker.idle, timeout=20, interval=0.2)
 
 
 @pytest.fixture
