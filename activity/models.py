@@ -267,3 +267,19 @@ class TrackedRecord(models.Model):
     @property
     def activity_label(self) -> str:
         return str(self)
+
+    def explain_last_error(self):
+        """What failed last, why and what to do, in the reader's language."""
+        from .messages import explain
+
+        return explain(
+            process=self.PROCESS,
+            cause=self.last_cause,
+            details=self.last_error_details,
+            record_label=str(self),
+        )
+
+    @property
+    def explanation(self):
+        """The last error explained while the record is failed or waiting for a retry."""
+        return self.explain_last_error() if self.is_failed or self.is_retrying else None

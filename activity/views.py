@@ -16,7 +16,6 @@ from commbilling.pagination import keyset_paginate
 from . import automation as registry
 from . import services
 from .forms import ActivityFilterForm
-from .messages import explain
 from .models import ActivityLog, Alert
 
 
@@ -112,18 +111,10 @@ def acknowledge(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 def _status_response(
     request: OrganisationHttpRequest, record, *, notice: str = ""
 ) -> TemplateResponse:
-    explanation = None
-    if record.is_failed or record.is_retrying:
-        explanation = explain(
-            process=record.PROCESS,
-            cause=record.last_cause,
-            details=record.last_error_details,
-            record_label=str(record),
-        )
     return TemplateResponse(
         request,
         "activity/_automation_status.html",
-        {"record": record, "explanation": explanation, "notice": notice},
+        {"record": record, "notice": notice},
     )
 
 

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import accountant_required
-from activity.messages import explain
 from activity.models import ActivityLog
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import keyset_paginate
@@ -66,21 +65,12 @@ def email_list(request: OrganisationHttpRequest) -> TemplateResponse:
 @accountant_required
 def email_detail(request: OrganisationHttpRequest, pk: int) -> TemplateResponse:
     message = _get_message_for_user(request, pk)
-    explanation = None
-    if message.is_failed or message.is_retrying:
-        explanation = explain(
-            process=message.PROCESS,
-            cause=message.last_cause,
-            details=message.last_error_details,
-            record_label=str(message),
-        )
     return TemplateResponse(
         request,
         "emails/detail.html",
         {
             "message": message,
             "record": message,
-            "explanation": explanation,
             "attempts": message.tries.all(),
             "history": ActivityLog.objects.for_record(message).select_related("actor")[:50],
         },

@@ -13,7 +13,6 @@ from django_htmx.http import trigger_client_event
 
 from accounts.decorators import accountant_required
 from activity import services as activity
-from activity.messages import explain
 from activity.models import ActivityLog, Event, Trigger
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
@@ -212,14 +211,6 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
     data_problems, settings_problems = (
         services.check_invoice_ready(invoice) if is_draft else ([], [])
     )
-    explanation = None
-    if invoice.is_failed or invoice.is_retrying:
-        explanation = explain(
-            process=invoice.PROCESS,
-            cause=invoice.last_cause,
-            details=invoice.last_error_details,
-            record_label=str(invoice),
-        )
     history = ActivityLog.objects.for_record(invoice).select_related("actor")[:50]
     return TemplateResponse(
         request,
@@ -227,7 +218,6 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
         {
             **_fix_context(request, invoice),
             "record": invoice,
-            "explanation": explanation,
             "lines": invoice.lines.all(),
             "breakdown": invoice.vat_breakdown(),
             "data_problems": data_problems,

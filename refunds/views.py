@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import accountant_required
-from activity.messages import explain
 from activity.models import ActivityLog
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import keyset_paginate
@@ -60,14 +59,6 @@ def refund_list(request: OrganisationHttpRequest) -> TemplateResponse:
 @accountant_required
 def refund_detail(request: OrganisationHttpRequest, pk: int) -> TemplateResponse:
     refund = _get_refund_for_user(request, pk)
-    explanation = None
-    if refund.is_failed or refund.is_retrying or refund.status == Refund.Status.UNKNOWN:
-        explanation = explain(
-            process=refund.PROCESS,
-            cause=refund.last_cause,
-            details=refund.last_error_details,
-            record_label=str(refund),
-        )
     credit_note = getattr(refund, "credit_note", None)
     history = ActivityLog.objects.for_record(refund).select_related("actor")[:50]
     return TemplateResponse(
@@ -76,8 +67,6 @@ def refund_detail(request: OrganisationHttpRequest, pk: int) -> TemplateResponse
         {
             "refund": refund,
             "record": refund,
-            "explanation": explanation if refund.is_failed or refund.is_retrying else None,
-            "unknown_explanation": explanation if refund.status == Refund.Status.UNKNOWN else None,
             "credit_note": credit_note,
             "history": history,
             "can_approve": request.user.has_perm("refunds.approve_refund"),
