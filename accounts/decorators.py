@@ -37,16 +37,3 @@ def support_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def settings_editor_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not user.has_perm("accounts.edit_company_settings") or user.organisation_id is None:
-            raise PermissionDenied
-        request.organisation = user.organisation  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper

@@ -46,11 +46,6 @@ class OrganisationQuerySet(models.QuerySet):
             return self.none()
         return self.filter(organisation=organisation)
 
-    def for_user(self, user: "User"):
-        if user.sees_all_organisations:
-            return self
-        return self.for_organisation(user.organisation)
-
 
 class User(AbstractUser):
     organisation = models.ForeignKey(
@@ -83,10 +78,6 @@ class User(AbstractUser):
         if ROLE_GROUPS[Role.ACCOUNTANT] in names:
             return Role.ACCOUNTANT
         return None
-
-    @property
-    def sees_all_organisations(self) -> bool:
-        return self.is_superuser or self.has_perm("accounts.work_support_queue")
 
     def clean(self) -> None:
         super().clean()

@@ -31,4 +31,5 @@ def test_an_accountant_sees_only_its_organisation(accountant, other_accountant):
 
     mine = InvoiceFactory(organisation=accountant.organisation)
     InvoiceFactory(organisation=other_accountant.organisation)
-    assert list(Invoice.objects.for_user(accountant)) == [mine]
+    assert list(Invoice.objects.for_organisation(accountant.organisation)) == [mine]
+    assert not Invoice.objects.for_organisation(None).exists()  # no organisation, no rows
