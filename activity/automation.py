@@ -17,6 +17,7 @@ class Automation:
     model_label: str  # "invoices.Invoice"
     task_name: str  # the Celery task that runs it, e.g. "invoices.generate_invoice"
     execute: Callable[..., None]  # the service: execute(record=...) does the work or raises
+    list_url_name: str  # the tab that lists the records, e.g. "invoices:list"
 
     @property
     def model(self) -> type[models.Model]:

@@ -10,13 +10,6 @@ from activity.models import Alert
 
 from .http import OrganisationHttpRequest
 
-# The tab that lists each process's records.
-LIST_URLS = {
-    "invoice_generation": "invoices:list",
-    "email_delivery": "emails:list",
-    "refund": "refunds:list",
-}
-
 
 @require_GET
 @accountant_required
@@ -35,7 +28,7 @@ def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
         sections.append(
             {
                 "title": model._meta.verbose_name_plural,
-                "url": reverse(LIST_URLS[process.process]),
+                "url": reverse(process.list_url_name),
                 "counts": [
                     (value, label, counts.get(value, 0)) for value, label in status_field.choices
                 ],

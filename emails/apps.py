@@ -17,6 +17,7 @@ class EmailsConfig(AppConfig):
                 process=Process.EMAIL_DELIVERY,
                 model_label="emails.EmailMessage",
                 task_name="emails.send_email",
+                list_url_name="emails:list",
                 execute=lambda record: services.send_email(message=record),
             )
         )

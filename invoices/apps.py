@@ -17,6 +17,7 @@ class InvoicesConfig(AppConfig):
                 process=Process.INVOICE_GENERATION,
                 model_label="invoices.Invoice",
                 task_name="invoices.generate_invoice",
+                list_url_name="invoices:list",
                 execute=lambda record: services.generate_invoice(invoice=record),
             )
         )

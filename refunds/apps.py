@@ -17,6 +17,7 @@ class RefundsConfig(AppConfig):
                 process=Process.REFUND,
                 model_label="refunds.Refund",
                 task_name="refunds.execute_refund",
+                list_url_name="refunds:list",
                 execute=lambda record: services.execute_refund(refund=record),
             )
         )
