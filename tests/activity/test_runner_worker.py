@@ -25,6 +25,8 @@ def test_a_worker_generates_an_invoice_queued_by_the_web_process(celery_worker, 
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
     assert invoice.number == f"F-{invoice.issue_date.year}-000001"
     assert invoice.pdf.read().startswith(b"%PDF")
+    # The service commits the invoice; the runner logs its success just after.
+    wait_for(lambda: ActivityLog.objects.for_record(invoice).filter(event=Event.SUCCEEDED).exists())
     events = list(
         ActivityLog.objects.for_record(invoice).order_by("id").values_list("event", flat=True)
     )

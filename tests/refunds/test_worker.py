@@ -80,6 +80,8 @@ def test_503_twice_then_200_is_refunded_once_after_automatic_retries(
     assert refund.attempts == 3
     assert len(stripe_server.refunds) == 1
     assert {k for m, _, k in stripe_server.requests if m == "POST"} == {str(refund.idempotency_key)}
+    # The service commits the refund; the runner logs its success just after.
+    wait_for(lambda: ActivityLog.objects.for_record(refund).filter(event=Event.SUCCEEDED).exists())
     events = list(
         ActivityLog.objects.for_record(refund).order_by("id").values_list("event", flat=True)
     )
