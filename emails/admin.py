@@ -68,3 +68,17 @@ class EmailMessageAdmin(RetryFailedMixin, admin.ModelAdmin):
     inlines = [EmailAttemptInline]
     actions = ["retry_failed"]
     show_full_result_count = False
+
+    # A sent e-mail is what the customer received: read-only, never deleted.
+    def has_change_permission(self, request, obj=None) -> bool:
+        sent = obj is not None and obj.sent_at is not None
+        return not sent and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        sent = obj is not None and obj.sent_at is not None
+        return not sent and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

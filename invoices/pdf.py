@@ -7,6 +7,7 @@ worker process.
 """
 
 import mimetypes
+from decimal import Decimal
 from pathlib import Path
 from urllib.request import OpenerDirector, url2pathname
 
@@ -68,22 +69,45 @@ def render_pdf(template: str, context: dict[str, object], *, language: str = "fr
     return document.write_pdf(font_config=font_config())
 
 
-def render_invoice_pdf(invoice) -> bytes:
+def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
+    """The seller and buyer blocks of pdf/base.html, from a document's snapshot."""
+    from .mentions import has_delivery_address
+
+    capital = seller.get("share_capital")
+    return {
+        "seller": seller,
+        "buyer": buyer,
+        "capital": Decimal(capital) if capital not in (None, "") else None,
+        "penalty_rate": Decimal(seller.get("late_penalty_rate") or "0"),
+        "delivery_address": has_delivery_address(buyer),
+    }
+
+
+def logo_uri_for(organisation) -> str:
     from .services import company_settings_for
 
-    company = company_settings_for(invoice.organisation)
-    logo_uri = ""
-    if company.logo:
-        logo_uri = Path(company.logo.path).resolve().as_uri()
+    company = company_settings_for(organisation)
+    return Path(company.logo.path).resolve().as_uri() if company.logo else ""
+
+
+def render_invoice_pdf(invoice) -> bytes:
+    """Renders the issued invoice from its own snapshot: editing the customer or the
+    company settings afterwards never changes the document."""
+    from .mentions import invoice_vat_wordings
+
+    lines = list(invoice.lines.all())
+    language = invoice.buyer.get("language") or "fr"
+    with translation.override(language):
+        wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
     return render_pdf(
         "invoices/invoice_pdf.html",
         {
+            **parties_context(seller=invoice.seller, buyer=invoice.buyer),
             "invoice": invoice,
-            "lines": list(invoice.lines.all()),
+            "lines": lines,
             "breakdown": invoice.vat_breakdown(),
-            "company": company,
-            "customer": invoice.customer,
-            "logo_uri": logo_uri,
+            "vat_wordings": wordings,
+            "logo_uri": logo_uri_for(invoice.organisation),
         },
-        language=invoice.customer.language or "fr",
+        language=language,
     )

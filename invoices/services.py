@@ -14,12 +14,14 @@ from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Unreachable, WrongSettings
 from activity.models import Trigger
 
+from . import mentions
+from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice, NumberSequence
 
 FRENCH_VAT_RATES = {Decimal("0"), Decimal("2.1"), Decimal("5.5"), Decimal("10"), Decimal("20")}
 
 CUSTOMER_REQUIRED = ["legal_name", "street", "postal_code", "city", "country"]
-SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren", "vat_number"]
+SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren"]
 
 
 def _problem(record, field: str, fix_url: str, problem: str = "missing") -> FieldProblem:
@@ -40,7 +42,7 @@ def customer_problems(customer: Customer) -> list[FieldProblem]:
     if customer.is_business:
         if customer.country == "FR" and not customer.siren:
             problems.append(_problem(customer, "siren", url))
-        elif customer.country and customer.country != "FR" and not customer.vat_number:
+        elif customer.country in EU_COUNTRIES - {"FR"} and not customer.vat_number:
             problems.append(_problem(customer, "vat_number", url))
     for field in ("siren", "siret", "vat_number"):
         value = getattr(customer, field)
@@ -55,6 +57,10 @@ def customer_problems(customer: Customer) -> list[FieldProblem]:
 def settings_problems(company: CompanySettings) -> list[FieldProblem]:
     url = reverse("accounts:company_settings")
     problems = [_problem(company, f, url) for f in SETTINGS_REQUIRED if not getattr(company, f)]
+    # A business under the franchise en base may have no VAT number (CGI art. 293 B).
+    if not company.vat_number and company.vat_regime != CompanySettings.VatRegime.FRANCHISE:
+        problems.append(_problem(company, "vat_number", url))
+    problems += mentions.seller_problems(company)
     for field in ("siren", "vat_number", "invoice_prefix", "default_vat_rate"):
         value = getattr(company, field)
         if value in ("", None):
@@ -86,11 +92,10 @@ def invoice_problems(invoice: Invoice) -> list[FieldProblem]:
             )
         )
     for line in lines:
-        if line.vat_rate not in FRENCH_VAT_RATES:
-            problems.append(_problem(line, "vat_rate", url, "invalid"))
         if line.quantity <= 0:
             problems.append(_problem(line, "quantity", url, "invalid"))
-    return problems
+    company = company_settings_for(invoice.organisation)
+    return problems + mentions.line_problems(invoice, lines, company)
 
 
 def company_settings_for(organisation: Organisation) -> CompanySettings:
@@ -137,12 +142,17 @@ def assign_invoice_number(*, invoice: Invoice, today: date | None = None) -> Inv
     )
     locked.issue_date = today
     locked.due_date = today + timedelta(days=company.payment_terms_days)
+    locked.seller = mentions.seller_snapshot(company)
+    locked.buyer = mentions.buyer_snapshot(locked.customer)
     locked.recompute_totals()
+    # One save: from here on the invoice is frozen (models.Invoice.save, migration 0003).
     locked.save(
         update_fields=[
             "number",
             "issue_date",
             "due_date",
+            "seller",
+            "buyer",
             "total_excl_vat",
             "total_vat",
             "total_incl_vat",
@@ -209,3 +219,26 @@ def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigge
             trigger=trigger,
             message=f"Generation requested by {actor.get_username()}" if actor else "",
         )
+
+
+def settle_invoice_status(*, invoice: Invoice) -> None:
+    """Save the invoice's amounts and the status they call for (Partiellement payée, Payée,
+    Annulée). The caller holds the invoice row lock (select_for_update)."""
+    sent = invoice.status == Invoice.Status.SENT or (
+        invoice.emails.filter(kind="invoice", sent_at__isnull=False).exists()
+    )
+    invoice.status = invoice.settlement_status(sent=sent)
+    if invoice.status == Invoice.Status.PAID:
+        invoice.paid_at = invoice.paid_at or timezone.now()
+    else:
+        invoice.paid_at = None
+    invoice.save(
+        update_fields=[
+            "status",
+            "amount_paid",
+            "amount_credited",
+            "amount_refunded",
+            "paid_at",
+            "updated_at",
+        ]
+    )

@@ -20,9 +20,10 @@ from activity.models import Cause, Event, Level, Trigger
 from emails.models import EmailMessage
 from emails.services import create_email
 from invoices.models import ZERO, Invoice, round_money
-from invoices.services import company_settings_for, store_pdf, take_next_number
+from invoices.services import company_settings_for
 
 from . import providers
+from .credit_notes import create_credit_note
 from .models import CreditNote, Refund
 
 logger = logging.getLogger(__name__)
@@ -299,35 +300,27 @@ def credit_note_breakdown(invoice: Invoice, amount: Decimal) -> list[dict[str, D
     return parts
 
 
-def credit_note_path(credit_note: CreditNote) -> str:
-    return f"credit_notes/{credit_note.organisation_id}/{credit_note.number}.pdf"
-
-
-def _issue_credit_note(*, refund: Refund, invoice: Invoice) -> CreditNote:
-    from .pdf import render_credit_note_pdf
-
-    company = company_settings_for(invoice.organisation)
-    now = timezone.now()
-    parts = credit_note_breakdown(invoice, refund.amount)
-    credit_note = CreditNote.objects.create(
-        organisation=invoice.organisation,
-        number=take_next_number(
-            organisation=invoice.organisation,
-            kind="credit_note",
-            prefix=company.credit_note_prefix,
-            year=timezone.localdate(now).year,
-        ),
-        refund=refund,
+def _issue_credit_note(*, refund: Refund, invoice: Invoice) -> CreditNote | None:
+    """The refund's credit note, for the part of it that no correction credit note
+    (credit_notes.credit_invoice) covers already: a refund of an invoice cancelled by
+    credit note pays money back without crediting the invoice a second time."""
+    credited_not_refunded = invoice.amount_credited - invoice.amount_refunded
+    amount = refund.amount - max(credited_not_refunded, ZERO)
+    if amount <= ZERO:
+        return None
+    parts = credit_note_breakdown(invoice, amount)
+    credit_note = create_credit_note(
         invoice=invoice,
-        amount=refund.amount,
+        kind=CreditNote.Kind.REFUND,
+        reason=refund.reason,
+        amount=amount,
         total_excl_vat=sum((p["base"] for p in parts), ZERO),
         total_vat=sum((p["vat"] for p in parts), ZERO),
-        vat_breakdown=[{k: str(v) for k, v in p.items()} for p in parts],
-        issued_at=now,
+        parts=parts,
+        actor=refund.requested_by,
+        refund=refund,
     )
-    content = render_credit_note_pdf(credit_note, parts=parts, company=company)
-    credit_note.pdf = store_pdf(path=credit_note_path(credit_note), content=content)
-    credit_note.save(update_fields=["pdf"])
+    invoice.amount_credited += amount
     return credit_note
 
 
@@ -367,9 +360,9 @@ def settle_refunded(
             "updated_at",
         ]
     )
-    invoice.amount_refunded += locked.amount
-    invoice.save(update_fields=["amount_refunded", "updated_at"])
     credit_note = _issue_credit_note(refund=locked, invoice=invoice)
+    invoice.amount_refunded += locked.amount
+    invoice.save(update_fields=["amount_refunded", "amount_credited", "updated_at"])
     if actor is not None:
         activity.log_event(
             record=locked,
@@ -377,10 +370,11 @@ def settle_refunded(
             event=Event.SUCCEEDED,
             actor=actor,
             trigger=Trigger.USER,
-            message=f"Transfer confirmed by {actor.get_username()}; credit note "
-            f"{credit_note.number}",
+            message=f"Transfer confirmed by {actor.get_username()}"
+            + (f"; credit note {credit_note.number}" if credit_note else ""),
         )
-    transaction.on_commit(partial(notify_credit_note, credit_note), robust=True)
+    if credit_note is not None:
+        transaction.on_commit(partial(notify_credit_note, credit_note), robust=True)
     refund.status = locked.status
     return True
 
