@@ -208,7 +208,7 @@ def line_problems(
                 )
         elif line.vat_rate != 0:
             problems.append(
-                _problem(line, "vat_rate", url, "invalid", _("0 % for this VAT category"))
+                _problem(line, "vat_rate", url, "invalid", _("a rate of 0 for this VAT category"))
             )
         if category == VatCategory.EXEMPT and not franchise and not line.vat_exemption_reason:
             problems.append(
