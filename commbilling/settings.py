@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "invoices",
     "emails",
     "refunds",
+    "payments",
     "support",
 ]
 

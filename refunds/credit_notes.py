@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from commbilling.l10n import format_amount
 from invoices.mentions import buyer_snapshot, seller_snapshot
 from invoices.models import ZERO, Invoice, InvoiceLine, compute_totals
 from invoices.services import (
@@ -162,10 +163,14 @@ def credit_invoice(
         if note_line.total_excl_vat > left:
             raise CreditNoteRefused(
                 _(
-                    "“%(line)s”: %(asked)s € excl. VAT is more than the %(left)s € left to "
+                    "“%(line)s”: %(asked)s excl. VAT is more than the %(left)s left to "
                     "credit on this line."
                 )
-                % {"line": source.description, "asked": note_line.total_excl_vat, "left": left}
+                % {
+                    "line": source.description,
+                    "asked": format_amount(note_line.total_excl_vat),
+                    "left": format_amount(left),
+                }
             )
         note_lines.append(note_line)
     if not note_lines:
@@ -173,8 +178,8 @@ def credit_invoice(
     totals = compute_totals(note_lines)
     if totals.incl_vat > locked.amount_due:
         raise CreditNoteRefused(
-            _("The credit note (%(total)s €) is more than the %(due)s € left on the invoice.")
-            % {"total": totals.incl_vat, "due": locked.amount_due}
+            _("The credit note (%(total)s) is more than the %(due)s left on the invoice.")
+            % {"total": format_amount(totals.incl_vat), "due": format_amount(locked.amount_due)}
         )
     parts = [{**b, "total": b["base"] + b["vat"]} for b in totals.breakdown]
     credit_note = create_credit_note(
