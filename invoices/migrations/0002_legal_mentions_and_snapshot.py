@@ -12,6 +12,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name='invoice',
+            options={'base_manager_name': 'objects', 'ordering': ['-created_at', '-id'], 'verbose_name': 'invoice', 'verbose_name_plural': 'invoices'},
+        ),
         migrations.AddField(
             model_name='customer',
             name='delivery_city',
