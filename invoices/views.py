@@ -212,11 +212,19 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
         services.check_invoice_ready(invoice) if is_draft else ([], [])
     )
     history = ActivityLog.objects.for_record(invoice).select_related("actor")[:50]
+    from payments.forms import PaymentForm
+
     return TemplateResponse(
         request,
         "invoices/detail.html",
         {
             **_fix_context(request, invoice),
+            "payments": invoice.payments.select_related("recorded_by", "cancelled_by"),
+            "credit_notes": invoice.credit_notes.all(),
+            "payment_form": PaymentForm() if invoice.status in Invoice.OPEN_STATUSES else None,
+            "can_credit": invoice.is_issued
+            and invoice.status in Invoice.SETTLEMENT_STATUSES
+            and invoice.amount_due > 0,
             "record": invoice,
             "lines": invoice.lines.all(),
             "breakdown": invoice.vat_breakdown(),
