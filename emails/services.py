@@ -225,9 +225,10 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
     queued = 0
     for index, step in enumerate(steps):
         invoices = Invoice.objects.filter(
-            status__in=[Invoice.Status.GENERATED, Invoice.Status.SENT],
+            status__in=Invoice.OPEN_STATUSES,
             due_date__lte=today - timedelta(days=step),
-            amount_paid__lt=F("total_incl_vat"),
+            # Still owed: invoiced minus credited, minus paid and not refunded.
+            total_incl_vat__gt=F("amount_credited") + F("amount_paid") - F("amount_refunded"),
         ).exclude(emails__reminder_step=step)
         if index + 1 < len(steps):
             invoices = invoices.filter(due_date__gt=today - timedelta(days=steps[index + 1]))
@@ -525,11 +526,31 @@ def _queue_id(reply: str) -> str:
     return ""
 
 
+def _reminder_no_longer_due(message: EmailMessage) -> bool:
+    """A payment reminder is never sent for an invoice paid (or cancelled by credit note)
+    since it was queued: checked right before the message is built and sent, after the
+    claim. A payment committed while the SMTP conversation is under way (milliseconds)
+    cannot be seen; one committed before it always is."""
+    if message.kind != EmailMessage.Kind.REMINDER or message.invoice_id is None:
+        return False
+    invoice = Invoice.objects.get(pk=message.invoice_id)
+    if invoice.status in Invoice.OPEN_STATUSES and invoice.amount_remaining > 0:
+        return False
+    EmailMessage.objects.filter(pk=message.pk).update(
+        status=EmailMessage.Status.CANCELLED,
+        smtp_reply=f"Not sent: invoice {invoice} is {invoice.status} "
+        f"(remaining {invoice.amount_remaining})",
+    )
+    return True
+
+
 def send_email(*, message: EmailMessage) -> None:
     """Send one message (the e-mail automation's execute). Raises the cause of a failure."""
     message.refresh_from_db()
     if message.is_accepted:
         return  # accepted on an earlier attempt: never sent twice
+    if _reminder_no_longer_due(message):
+        return
     recipients = _recipients(message)
     mail = _build(message, recipients)
     company = _company(message.organisation)

@@ -185,9 +185,23 @@ def execute_refund(*, refund: Refund) -> None:
 def _prepare_transfer(*, refund: Refund) -> None:
     """Manual provider: the transfer details; an accountant confirms once the money left."""
     customer = refund.invoice.customer
+    if not customer.iban:
+        # The money goes to the customer's own account (validated with schwifty).
+        raise MissingData(
+            [
+                FieldProblem(
+                    model="customer",
+                    object_id=customer.pk,
+                    record=str(customer),
+                    field="iban",
+                    label=str(customer._meta.get_field("iban").verbose_name),
+                    fix_url=customer.get_absolute_url(),
+                )
+            ]
+        )
     details = {
         "beneficiary": customer.legal_name,
-        "account": customer.payment_reference,
+        "account": customer.iban,
         "amount": str(refund.amount),
         "currency": refund.invoice.currency,
         "reference": f"{refund.reference} {refund.invoice.number or ''}".strip(),

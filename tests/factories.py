@@ -76,6 +76,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     city = "Lyon"
     country = "FR"
     siren = "542051180"
+    iban = "FR7630006000011234567890189"
     customer_type = Customer.Type.BUSINESS
 
 
