@@ -43,6 +43,7 @@ TEST_AUTOMATION = {
 settings.CELERY_TASK_DEFAULT_QUEUE = UNCONSUMED_QUEUE
 settings.MEDIA_ROOT = TEST_MEDIA
 settings.AUTOMATION = TEST_AUTOMATION
+settings.INCIDENT_EMAILS = False
 # The product is French first; its tests read English, the source language of the
 # messages. French rendering has tests of its own (tests/accounts/test_i18n.py).
 settings.LANGUAGE_CODE = "en"
@@ -234,6 +235,9 @@ def worker_env() -> dict[str, str]:
         "AUTOMATION_STUCK_AFTER_SECONDS": str(TEST_AUTOMATION["STUCK_AFTER_SECONDS"]),
         "DB_CONN_MAX_AGE": "0",
         "COMMBILLING_TEST_WORKER": "1",
+        # Tests that need them start workers with heartbeats and incident e-mails on.
+        "HEARTBEAT_SECONDS": "0",
+        "INCIDENT_EMAILS": "false",
     }
 
 
