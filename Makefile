@@ -50,6 +50,7 @@ bench: venv
 	@$(PY) bench/pdf_render.py $(BENCH_PDFS)
 	@$(PY) bench/activity_log.py $(BENCH_ROWS)
 	@$(PY) bench/invoice_list.py $(BENCH_INVOICES)
+	@$(PY) bench/poll.py $(BENCH_POLLS)
 
 check-deploy: venv
 	@COMMBILLING_PROFILE=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
