@@ -123,6 +123,10 @@ TEMPLATES = [
     },
 ]
 
+# Tables the application's database role may only read and insert into
+# (manage.py grant_app_role; on PostgreSQL a trigger also refuses UPDATE and DELETE).
+APPEND_ONLY_MODELS = ["activity.ActivityLog"]
+
 # --- Database ---------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {
