@@ -57,7 +57,10 @@ def main() -> int:
     found: dict[str, str] = {}
     failed = []
     started = time.monotonic()
-    for script, arguments in SCALES[scale].items():
+    scripts = dict(SCALES[scale])
+    if (HERE / "poll.py").exists():  # the alert bar's own benchmark (poll_* figures)
+        scripts["poll.py"] = ["2000"] if scale == "small" else ["10000"]
+    for script, arguments in scripts.items():
         print(f"\n## {script} {' '.join(arguments)}", flush=True)
         process = subprocess.Popen(
             [sys.executable, str(HERE / script), *arguments],
@@ -70,7 +73,7 @@ def main() -> int:
         for line in process.stdout:
             print(line, end="", flush=True)
             match = LINE.match(line.strip())
-            if match:
+            if match and not (match.group(1) in found and script != "poll.py"):
                 found[match.group(1)] = match.group(2)
         if process.wait():
             failed.append(script)
