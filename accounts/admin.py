@@ -1,9 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from simple_history.admin import SimpleHistoryAdmin
 
+from commbilling.forms import WriteOnlySecretsMixin
+
+from .forms import CompanySettingsForm
 from .models import CompanySettings, Organisation, User
 
 
@@ -29,8 +33,17 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     )
 
 
+class CompanySettingsAdminForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = CompanySettingsForm.secret_fields
+
+    class Meta:
+        model = CompanySettings
+        fields = "__all__"  # noqa: DJ007 -- the admin edits every setting
+
+
 @admin.register(CompanySettings)
 class CompanySettingsAdmin(SimpleHistoryAdmin):
+    form = CompanySettingsAdminForm
     list_display = [
         "organisation",
         "legal_name",

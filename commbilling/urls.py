@@ -18,4 +18,5 @@ urlpatterns = [
     path("refunds/", include("refunds.urls")),
     path("payments/", include("payments.urls")),
     path("emails/", include("emails.urls")),
+    path("incidents/", include("incidents.urls")),
 ]
