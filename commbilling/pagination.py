@@ -18,9 +18,21 @@ class KeysetPage:
         return self.next_cursor is not None
 
 
+MAX_ID = 2**63 - 1  # bigint
+
+
+def parse_id(value: str | None) -> int | None:
+    """A record id from a query parameter, or None: "²" or "٣" are digits to str.isdigit()
+    but not ids, and an id past bigint would make the database fail."""
+    if not value or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def keyset_paginate(queryset: QuerySet, cursor: str | None, *, size: int = 50) -> KeysetPage:
     """Newest first by id; ``cursor`` is the last id of the previous page."""
-    current = int(cursor) if cursor and cursor.isdigit() else None
+    current = parse_id(cursor)
     if current is not None:
         queryset = queryset.filter(id__lt=current)
     rows = list(queryset.order_by("-id")[: size + 1])
