@@ -4,12 +4,14 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from commbilling.forms import MAX_INVOICE_TOTAL, localized_formfield
+from commbilling.forms import MAX_INVOICE_TOTAL, WriteOnlySecretsMixin, localized_formfield
 
 from .models import CompanySettings
 
 
-class CompanySettingsForm(forms.ModelForm):
+class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = ("smtp_password", "provider_api_key")
+
     class Meta:
         model = CompanySettings
         formfield_callback = localized_formfield
@@ -42,10 +44,6 @@ class CompanySettingsForm(forms.ModelForm):
             "provider_api_base",
             "refund_approval_threshold",
         ]
-        widgets = {
-            "smtp_password": forms.PasswordInput(render_value=True),
-            "provider_api_key": forms.PasswordInput(render_value=True),
-        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

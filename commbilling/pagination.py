@@ -18,20 +18,24 @@ class KeysetPage:
         return self.next_cursor is not None
 
 
-MAX_ID = 2**63 - 1  # bigint
+# The largest id a bigint column holds: anything longer is not one of ours.
+_MAX_ID_DIGITS = 18
 
 
 def parse_id(value: str | None) -> int | None:
-    """A record id from a query parameter, or None: "²" or "٣" are digits to str.isdigit()
-    but not ids, and an id past bigint would make the database fail."""
-    if not value or not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
+    """A row id typed by a client, or None when it is not one.
+
+    ``str.isdigit()`` alone accepts "²" or Arabic-Indic digits, which ``int()`` then
+    refuses or reads as another number; an id is ASCII digits of bigint size only.
+    """
+    if value and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS:
+        return int(value)
+    return None
 
 
 def keyset_paginate(queryset: QuerySet, cursor: str | None, *, size: int = 50) -> KeysetPage:
-    """Newest first by id; ``cursor`` is the last id of the previous page."""
+    """Newest first by id; ``cursor`` is the last id of the previous page (ignored when it
+    is not an id)."""
     current = parse_id(cursor)
     if current is not None:
         queryset = queryset.filter(id__lt=current)

@@ -110,7 +110,7 @@ def send_invoice(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @accountant_required
 def send_invoices(request: OrganisationHttpRequest) -> HttpResponse:
-    ids = [i for i in map(parse_id, request.POST.getlist("ids")[:500]) if i is not None]
+    ids = [i for i in map(parse_id, request.POST.getlist("ids")) if i is not None][:500]
     count = services.send_invoices(
         organisation=request.organisation, invoice_ids=ids, actor=request.user
     )

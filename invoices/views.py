@@ -69,7 +69,7 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
         invoices = invoices.filter(status=status)
     else:
         status = ""
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
+    q = request.GET.get("q", "").strip()[:100]
     if q:
         invoices = invoices.filter(Q(number__istartswith=q) | Q(customer__legal_name__icontains=q))
     sort = request.GET.get("sort", "")

