@@ -3,7 +3,7 @@
 from django.utils import translation
 
 from invoices.mentions import invoice_vat_wordings
-from invoices.pdf import logo_uri_for, parties_context, render_pdf
+from invoices.pdf import logo_uri_for, organisation_media, parties_context, render_pdf
 
 from .models import CreditNote
 
@@ -28,4 +28,5 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
             "logo_uri": logo_uri_for(credit_note.organisation),
         },
         language=language,
+        media_files=organisation_media(credit_note.organisation),
     )
