@@ -44,7 +44,9 @@ class Refund(TrackedRecord):
     RETRYABLE_STATUSES = (Status.FAILED,)
     RETRY_LABEL = _("Retry")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="refunds"
     )
@@ -84,10 +86,15 @@ class Refund(TrackedRecord):
     transfer_details = models.JSONField(_("transfer details"), default=dict, blank=True)
     executed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = RefundQuerySet.as_manager()
 
@@ -135,7 +142,9 @@ class Refund(TrackedRecord):
 class CreditNote(models.Model):
     """The avoir: numbered in its own gapless series, issued when the refund is done."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     number = models.CharField(_("number"), max_length=32, editable=False)
     refund = models.OneToOneField(
         Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="credit_note"
