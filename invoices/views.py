@@ -368,9 +368,12 @@ def customer_rerun_failed(request: OrganisationHttpRequest, pk: int) -> HttpResp
         for record in activity.failures_unblocked_by(model_field_owner=customer)
         if activity.retry_record(record=record, actor=request.user)
     ]
-    notice = ngettext(
-        "%(n)d failed task queued again.", "%(n)d failed tasks queued again.", len(queued)
-    ) % {"n": len(queued)}
+    if queued:
+        notice = ngettext(
+            "%(n)d failed task queued again.", "%(n)d failed tasks queued again.", len(queued)
+        ) % {"n": len(queued)}
+    else:
+        notice = _("No failed task to queue again: they are all queued or done already.")
     if not request.htmx:
         messages.success(request, notice)
         return redirect(customer)

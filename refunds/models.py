@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Organisation, OrganisationQuerySet
+from accounts.models import CompanySettings, Organisation, OrganisationQuerySet
 from activity.models import Process, TrackedRecord
 from invoices.models import ZERO, Invoice
 
@@ -111,6 +111,12 @@ class Refund(TrackedRecord):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
         ]
+
+    @property
+    def provider_label(self) -> str:
+        """The provider as the company settings name it ("Manual bank transfer"), not its code."""
+        choices = dict(CompanySettings.PaymentProvider.choices)
+        return str(choices.get(self.provider, self.provider))
 
     def __str__(self) -> str:
         return _("Refund #%(pk)s") % {"pk": self.pk}
