@@ -15,8 +15,8 @@ def _customer(ctx):
 def _generated_invoice(ctx):
     from django.core.files.base import ContentFile
 
-    invoice = InvoiceFactory(organisation=ctx.organisation, number="F-2026-000009")
-    invoice.pdf.save("F-2026-000009.pdf", ContentFile(b"%PDF-1.7 test"))
+    invoice = InvoiceFactory(organisation=ctx.organisation, number="F-2026-900009")
+    invoice.pdf.save("F-2026-900009.pdf", ContentFile(b"%PDF-1.7 test"))
     return {"pk": invoice.pk}
 
 
