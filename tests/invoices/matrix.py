@@ -35,6 +35,7 @@ def _failed_invoice(ctx):
 
 MATRIX = [
     Row("invoices:list", ACCOUNTANT_PAGE),
+    Row("invoices:export", ACCOUNTANT_PAGE),
     Row("invoices:detail", RECORD, make=_invoice),
     Row("invoices:issue", RECORD, method="post", make=_invoice),
     Row("invoices:pdf", RECORD, make=_generated_invoice),
