@@ -141,7 +141,9 @@ class ActivityLog(models.Model):
         """A failure or retry reads as its explanation in the reader's language; other
         events keep their message."""
         if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
-            return self.message
+            from .texts import display
+
+            return display(code="", params={}, stored=self.message)
         from .messages import explain
 
         return explain(
