@@ -83,8 +83,9 @@ def test_ctrl_c_stops_web_workers_beat_and_mail_sink_cleanly(tmp_path):
         status = run.wait(timeout=30)
         took = time.monotonic() - started
     finally:
-        if run.poll() is None:
-            run.kill()
+        if run.poll() is None:  # a failed wait: let the supervisor stop what it started
+            run.terminate()
+            run.wait(timeout=30)
     output = log.read_text(errors="replace")
 
     assert status == 0, output[-3000:]
