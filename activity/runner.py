@@ -22,6 +22,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
+from incidents import circuits
+from incidents import services as incidents
+
 from . import automation as registry
 from . import reasons, services
 from .errors import AutomationError, Unreachable
@@ -126,6 +129,9 @@ def _run(task: Task, process: str, record_id: int) -> None:
             trigger=trigger,
         )
         return
+    if _wait_for_open_circuit(record, process, task_id, worker, trigger):
+        return
+    had_failed = bool(record.last_cause)
     services.log_event(
         record=record,
         process=process,
@@ -158,6 +164,8 @@ def _run(task: Task, process: str, record_id: int) -> None:
             duration_ms=duration_ms,
         )
         services.resolve_alerts(record=record)
+        if had_failed:
+            incidents.note_success(record=record)
         return
 
     duration_ms = int((time.monotonic() - started) * 1000)
@@ -179,6 +187,8 @@ def _fail_or_retry(
 ) -> None:
     model = type(record)
     max_attempts = settings.AUTOMATION["MAX_ATTEMPTS"]
+    if _wait_for_service(record, process, error, task_id, worker, duration_ms):
+        return
     if error.transient and record.attempts < max_attempts:
         countdown = backoff_seconds(record.attempts)
         try:
@@ -205,6 +215,9 @@ def _fail_or_retry(
                 worker=worker,
                 duration_ms=duration_ms,
             )
+            incidents.note_failure(
+                record=record, process=process, cause=error.cause, details=error.details
+            )
         except DatabaseError:
             # Even bookkeeping fails: leave the record running; the sweeper recovers it.
             logger.exception("%s #%s: could not record the retry", process, record.pk)
@@ -225,3 +238,72 @@ def _fail_or_retry(
         duration_ms=duration_ms,
         trigger=trigger,
     )
+
+
+def _wait_for_open_circuit(record, process: str, task_id: str, worker: str, trigger: str) -> bool:
+    """A service the process needs is down: wait for it without trying (and without
+    spending an attempt)."""
+    circuit = circuits.open_circuit_for(organisation_id=record.organisation_id, process=process)
+    if circuit is None:
+        return False
+    details = {"service": circuit.service, "error": circuit.last_error}
+    message = f"{circuit.service} unreachable — {circuit.last_error}"
+    if not circuits.park(
+        record=record,
+        process=process,
+        service=circuit.service,
+        error=message,
+        details=details,
+        task_id=task_id,
+        tried=False,
+    ):
+        return False
+    services.log_event(
+        record=record,
+        process=process,
+        event=Event.RETRIED,
+        level=Level.WARNING,
+        cause=Cause.CONNECTIVITY,
+        message=f"{message} — waiting for {circuit.service} to answer again",
+        details=details,
+        attempt=record.attempts - 1,
+        trigger=trigger,
+        task_id=task_id,
+        worker=worker,
+    )
+    return True
+
+
+def _wait_for_service(
+    record, process: str, error: AutomationError, task_id: str, worker: str, duration_ms: int
+) -> bool:
+    """A service that has a health probe did not answer: the task waits for the probe to
+    see it back instead of burning its retries."""
+    if not isinstance(error, Unreachable) or getattr(error, "outcome_unknown", False):
+        return False
+    if not circuits.is_outage(error):
+        return False
+    if not circuits.park(
+        record=record,
+        process=process,
+        service=error.service,
+        error=error.message,
+        details=error.details,
+        task_id=task_id,
+    ):
+        return False
+    services.log_event(
+        record=record,
+        process=process,
+        event=Event.RETRIED,
+        level=Level.WARNING,
+        cause=error.cause,
+        message=f"{error.message} — waiting for {error.service} to answer again",
+        details=error.details,
+        attempt=record.attempts,
+        trigger=Trigger.RETRY,
+        task_id=task_id,
+        worker=worker,
+        duration_ms=duration_ms,
+    )
+    return True

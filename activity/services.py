@@ -95,6 +95,9 @@ def record_failure(
         worker=worker,
         duration_ms=duration_ms,
     )
+    from incidents.services import note_failure
+
+    note_failure(record=record, process=process, cause=cause, details=details)
     content_type = ContentType.objects.get_for_model(record)
     alert = (
         Alert.objects.select_for_update()

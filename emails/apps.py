@@ -22,3 +22,10 @@ class EmailsConfig(AppConfig):
             )
         )
         webhooks.connect()
+
+        from incidents import circuits
+
+        from .probes import probe_smtp
+
+        circuits.register_probe("smtp", probe_smtp)
+        circuits.register_dependency(Process.EMAIL_DELIVERY, "smtp")

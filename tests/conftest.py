@@ -44,6 +44,11 @@ TEST_AUTOMATION = {
 settings.CELERY_TASK_DEFAULT_QUEUE = UNCONSUMED_QUEUE
 settings.MEDIA_ROOT = TEST_MEDIA
 settings.AUTOMATION = TEST_AUTOMATION
+settings.INCIDENT_EMAILS = False
+# This run's own cache keys (the alert bar's versions), shared with its workers.
+TEST_CACHE_PREFIX = TEST_QUEUE
+for _cache in settings.CACHES.values():
+    _cache["KEY_PREFIX"] = TEST_CACHE_PREFIX
 # The product is French first; its tests read English, the source language of the
 # messages. French rendering has tests of its own (tests/accounts/test_i18n.py).
 settings.LANGUAGE_CODE = "en"
@@ -236,6 +241,10 @@ def worker_env() -> dict[str, str]:
         "AUTOMATION_STUCK_AFTER_SECONDS": str(TEST_AUTOMATION["STUCK_AFTER_SECONDS"]),
         "DB_CONN_MAX_AGE": "0",
         "COMMBILLING_TEST_WORKER": "1",
+        # Tests that need them start workers with heartbeats and incident e-mails on.
+        "HEARTBEAT_SECONDS": "0",
+        "CACHE_KEY_PREFIX": TEST_CACHE_PREFIX,
+        "INCIDENT_EMAILS": "false",
     }
 
 

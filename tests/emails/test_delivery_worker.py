@@ -84,8 +84,9 @@ def test_a_rejected_recipient_bounces_with_the_servers_text(celery_worker, accou
     assert Alert.objects.open().get(object_id=message.pk, process=message.PROCESS)
 
 
-def test_a_refused_connection_is_retried_then_fails_with_an_alert(celery_worker, accountant):
+def test_a_refused_connection_waits_for_the_server_instead_of_failing(celery_worker, accountant):
     from accounts.models import CompanySettings
+    from incidents.models import Circuit, CircuitWait, Incident
 
     CompanySettings.objects.filter(organisation=accountant.organisation).update(
         smtp_host="127.0.0.1", smtp_port=free_port()
@@ -94,13 +95,16 @@ def test_a_refused_connection_is_retried_then_fails_with_an_alert(celery_worker,
 
     message = services.queue_invoice_email(invoice=invoice)
 
-    message = wait_for(lambda: settled(message), timeout=60)
-    assert message.status == EmailMessage.Status.FAILED
+    wait = wait_for(lambda: CircuitWait.objects.filter(object_id=message.pk).first(), timeout=60)
+    wait_for(celery_worker.idle, timeout=30)
+    message.refresh_from_db()
+    assert message.status == EmailMessage.Status.QUEUED  # waiting, not failed
+    assert message.attempts == 0  # the attempt that met the closed door is given back
     assert message.last_cause == Cause.CONNECTIVITY
-    assert message.attempts == 3  # MAX_ATTEMPTS in tests
     assert message.last_error_details["service"] == "smtp"
-    alert = Alert.objects.open().get(object_id=message.pk, process=message.PROCESS)
-    assert alert.cause == Cause.CONNECTIVITY
+    assert wait.circuit.state == Circuit.State.OPEN
+    assert Incident.objects.open().get().service == "smtp"
+    assert not Alert.objects.filter(object_id=message.pk, process=message.PROCESS).exists()
     assert invoice.__class__.objects.get(pk=invoice.pk).status == Invoice.Status.GENERATED
 
 

@@ -1,0 +1,206 @@
+"""Circuit breakers: while a service does not answer, its tasks wait instead of burning
+their retries; a periodic health probe closes the circuit and each waiting task is sent
+again exactly once.
+
+The apps that talk to a service register its probe (``register_probe("smtp", ...)``)
+and the services each process depends on (``register_dependency``); the core knows
+services by name only, never processes.
+"""
+
+import logging
+import smtplib
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Organisation
+
+from . import services
+from .models import Circuit, CircuitWait
+
+logger = logging.getLogger(__name__)
+
+Probe = Callable[[Organisation], None]
+
+_probes: dict[str, Probe] = {}
+_dependencies: dict[str, tuple[str, ...]] = {}
+
+
+def register_probe(service: str, probe: Probe) -> None:
+    """``probe(organisation)`` returns when the service answers as that organisation
+    uses it, and raises otherwise. It must be quick and bounded by a timeout."""
+    _probes[service] = probe
+
+
+def register_dependency(process: str, *services_: str) -> None:
+    """The services a process's tasks need: while one's circuit is open, they wait
+    without trying."""
+    _dependencies[process] = tuple(services_)
+
+
+def has_probe(service: str) -> bool:
+    return service in _probes
+
+
+# Failures that mean "nobody answered" (refused, reset, timed out, name not resolved):
+# unlike an answer asking to try later (an SMTP 4xx, an HTTP 429), which is retried.
+_OUTAGES = (ConnectionError, TimeoutError, socket.timeout, socket.gaierror)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether the failure (or the exception it was raised from) says the service did not
+    answer at all."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, smtplib.SMTPResponseException):
+            return False
+        if isinstance(current, (*_OUTAGES, smtplib.SMTPServerDisconnected)):
+            return True
+        if getattr(current, "service_down", False):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def max_wait() -> timedelta:
+    # Past this, the sweeper sends a waiting task again even if no probe succeeded (a
+    # safety net: a probe that keeps failing while the service works).
+    return timedelta(seconds=settings.CIRCUITS["MAX_WAIT_SECONDS"])
+
+
+def open_circuit_for(*, organisation_id: int, process: str) -> Circuit | None:
+    """The open circuit of a service the process depends on, if any."""
+    needed = _dependencies.get(process)
+    if not needed:
+        return None
+    return Circuit.objects.filter(
+        organisation_id=organisation_id, service__in=needed, state=Circuit.State.OPEN
+    ).first()
+
+
+def park(
+    *,
+    record: models.Model,
+    process: str,
+    service: str,
+    error: str,
+    details: dict,
+    task_id: str,
+    tried: bool = True,
+) -> bool:
+    """Make the record's task wait for ``service``'s circuit to close instead of retrying.
+
+    Returns False when the service has no probe (nothing would close the circuit: the
+    caller retries as usual). The attempt the task just claimed is given back, so
+    waiting never counts against the record's retries.
+    """
+    if service not in _probes:
+        return False
+    model = type(record)
+    organisation_id = record.organisation_id  # type: ignore[attr-defined]
+    now = timezone.now()
+    with transaction.atomic():
+        circuit, _ = Circuit.objects.get_or_create(organisation_id=organisation_id, service=service)
+        # Locked: a probe closing the circuit at this moment waits for this wait to be
+        # committed, then resumes it with the others.
+        circuit = Circuit.objects.select_for_update().get(pk=circuit.pk)
+        if circuit.state != Circuit.State.OPEN:
+            circuit.state = Circuit.State.OPEN
+            circuit.opened_at = now
+        if tried:
+            circuit.last_error = error[:1000]
+        circuit.save()
+        parked = model.objects.filter(  # type: ignore[attr-defined]
+            pk=record.pk,
+            status=model.STATUS_RUNNING,
+            task_id=task_id,  # type: ignore[attr-defined]
+        ).update(
+            status=model.STATUS_QUEUED,  # type: ignore[attr-defined]
+            queued_at=now,
+            next_retry_at=now + max_wait(),
+            attempts=F("attempts") - 1,
+            last_cause="connectivity",
+            last_error=error,
+            last_error_details=details,
+        )
+        if not parked:
+            return True
+        CircuitWait.objects.update_or_create(
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=record.pk,
+            defaults={"circuit": circuit, "process": process, "task_id": task_id, "since": now},
+        )
+        services.note_failure(record=record, process=process, cause="connectivity", details=details)
+    return True
+
+
+def probe_open_circuits() -> dict[str, int]:
+    """The health probe (beat): close every circuit whose service answers again."""
+    closed = failed = 0
+    for circuit in Circuit.objects.filter(state=Circuit.State.OPEN).select_related("organisation"):
+        probe = _probes.get(circuit.service)
+        if probe is None:
+            continue
+        try:
+            probe(circuit.organisation)
+        except Exception as exc:
+            Circuit.objects.filter(pk=circuit.pk).update(
+                last_probe_at=timezone.now(), last_probe_error=f"{type(exc).__name__}: {exc}"[:1000]
+            )
+            failed += 1
+            continue
+        close(circuit)
+        closed += 1
+    return {"closed": closed, "still_open": failed}
+
+
+def close(circuit: Circuit) -> int:
+    """The service answers: close the circuit, resolve its incidents, resume its tasks."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Circuit.objects.select_for_update().get(pk=circuit.pk)
+        if locked.state != Circuit.State.OPEN:
+            return 0
+        locked.state = Circuit.State.CLOSED
+        locked.closed_at = now
+        locked.last_probe_at = now
+        locked.last_probe_error = ""
+        locked.save()
+        services.resolve_service_incidents(
+            organisation_id=circuit.organisation_id, service=circuit.service
+        )
+    resumed = 0
+    for wait in CircuitWait.objects.filter(circuit_id=circuit.pk).select_related("content_type"):
+        resumed += resume(wait)
+    return resumed
+
+
+def resume(wait: CircuitWait) -> int:
+    """Send the waiting task again, once: whoever deletes the wait sends it."""
+    from activity.services import send_task
+
+    model = wait.content_type.model_class()
+    assert model is not None
+    task_id = str(uuid.uuid4())
+    with transaction.atomic():
+        if not CircuitWait.objects.filter(pk=wait.pk).delete()[0]:
+            return 0
+        updated = model.objects.filter(  # type: ignore[attr-defined]
+            pk=wait.object_id,
+            status=model.STATUS_QUEUED,  # type: ignore[attr-defined]
+        ).update(next_retry_at=None, queued_at=timezone.now(), task_id=task_id)
+        if not updated:
+            return 0
+        transaction.on_commit(
+            lambda: send_task(process=wait.process, record_id=wait.object_id, task_id=task_id)
+        )
+    return 1
