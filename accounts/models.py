@@ -113,7 +113,10 @@ class CompanySettings(models.Model):
         FRANCHISE = "franchise", _("Franchise en base (no VAT, art. 293 B of the CGI)")
 
     organisation = models.OneToOneField(
-        Organisation, on_delete=models.CASCADE, related_name="company_settings"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="company_settings",
+        verbose_name=_("organisation"),
     )
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     legal_form = models.CharField(
@@ -224,7 +227,7 @@ class CompanySettings(models.Model):
         null=True,
         blank=True,
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     # Secrets are never copied into the history table.
     history = HistoricalRecords(excluded_fields=["smtp_password", "provider_api_key"])

@@ -65,8 +65,16 @@ class WrongSettings(AutomationError):
     cause = Cause.WRONG_SETTINGS
 
     def __init__(
-        self, problems: list[FieldProblem], *, remote: str = "", service: str = ""
+        self,
+        problems: list[FieldProblem],
+        *,
+        remote: str = "",
+        service: str = "",
+        reason: str = "",
+        host: str = "",
     ) -> None:
+        """``remote`` is what a server answered; ``reason`` (activity.reasons) what happened
+        when no server answered (a host not found), with the ``host`` asked for."""
         self.problems = problems
         listed = ", ".join(f"{p.label} ({p.problem})" for p in problems)
         details: dict[str, object] = {"settings": [p.as_dict() for p in problems]}
@@ -74,6 +82,10 @@ class WrongSettings(AutomationError):
             details["remote"] = remote
         if service:
             details["service"] = service
+        if reason:
+            details["reason"] = reason
+        if host:
+            details["host"] = host
         super().__init__(
             f"Wrong settings — {listed}" + (f" — {remote}" if remote else ""), details=details
         )
@@ -85,11 +97,16 @@ class Unreachable(AutomationError):
     cause = Cause.CONNECTIVITY
     transient = True
 
-    def __init__(self, service: str, error: str) -> None:
+    def __init__(self, service: str, error: str, *, reason: str = "", host: str = "") -> None:
+        """``error`` is the system's own text, kept for support; ``reason`` the code of what
+        happened (activity.reasons), which the reader sees in their language."""
         self.service = service
-        super().__init__(
-            f"{service} unreachable — {error}", details={"service": service, "error": error}
-        )
+        details: dict[str, object] = {"service": service, "error": error}
+        if reason:
+            details["reason"] = reason
+        if host:
+            details["host"] = host
+        super().__init__(f"{service} unreachable — {error}", details=details)
 
 
 class OutcomeUnknown(Unreachable):

@@ -69,7 +69,9 @@ class ActivityLog(models.Model):
     On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too.
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=False)
     process = models.CharField(_("process"), max_length=32, choices=Process.choices)
     event = models.CharField(_("event"), max_length=16, choices=Event.choices)
@@ -83,8 +85,10 @@ class ActivityLog(models.Model):
         related_name="+",
         help_text=_("Empty when the system acted."),
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.BigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     record_label = models.CharField(_("record"), max_length=120)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices, blank=True)
@@ -137,7 +141,9 @@ class ActivityLog(models.Model):
         """A failure or retry reads as its explanation in the reader's language; other
         events keep their message."""
         if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
-            return self.message
+            from .texts import display
+
+            return display(code="", params={}, stored=self.message)
         from .messages import explain
 
         return explain(
@@ -159,14 +165,18 @@ class AlertQuerySet(OrganisationQuerySet):
 class Alert(models.Model):
     """A failure shown on every page until it is acknowledged or its record succeeds."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
     process = models.CharField(_("process"), max_length=32, choices=Process.choices)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.BigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     record_label = models.CharField(_("record"), max_length=120)
-    record_url = models.CharField(max_length=300, blank=True)
+    record_url = models.CharField(max_length=300, blank=True, verbose_name=_("record link"))
     message = models.TextField(_("message"))
     activity = models.ForeignKey(
         ActivityLog, on_delete=models.PROTECT, related_name="+", verbose_name=_("log entry")
@@ -174,7 +184,12 @@ class Alert(models.Model):
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 

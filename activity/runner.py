@@ -26,7 +26,7 @@ from incidents import circuits
 from incidents import services as incidents
 
 from . import automation as registry
-from . import services
+from . import reasons, services
 from .errors import AutomationError, Unreachable
 from .models import Cause, Event, Level, Trigger
 
@@ -63,7 +63,7 @@ def classify(exc: BaseException) -> AutomationError:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Unreachable("database", str(exc).strip()[:300])
     if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
-        return Unreachable("network", str(exc)[:300])
+        return Unreachable("network", str(exc)[:300], reason=reasons.reason_of(exc))
     error = AutomationError(
         f"Internal error: {type(exc).__name__}: {exc}",
         details={

@@ -193,6 +193,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves static files strai
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"  # /favicon.ico, which browsers ask for on every site
 # Media is never served by URL: every download goes through a view that checks permissions.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/private-media-not-served/"

@@ -62,8 +62,8 @@ def test_missing_address_fails_with_the_fields_and_recovers_after_the_fix(
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
     assert Path(invoice.pdf.path).read_bytes().startswith(b"%PDF")
     assert (invoice.last_cause, invoice.last_error) == ("", "")
-    alert.refresh_from_db()
-    assert alert.resolved_at is not None
+    # The runner resolves the alert just after the service commits the success.
+    wait_for(lambda: Alert.objects.get(pk=alert.pk).resolved_at is not None)
     assert not Alert.objects.open().exists()
     assert _events(invoice) == [
         Event.QUEUED,
@@ -149,4 +149,4 @@ def test_unavailable_storage_is_retried_then_fails_then_recovers_on_retry(
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
     assert invoice.number == number
     assert invoice.pdf.read().startswith(b"%PDF")
-    assert not Alert.objects.open().exists()
+    wait_for(lambda: not Alert.objects.open().exists())  # resolved just after the commit
