@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('emails', '0002_attach_pdf_kinds'),
+        ('emails', '0003_verbose_names'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_legal_identity'),
         ('invoices', '0002_legal_mentions_and_snapshot'),
-        ('refunds', '0001_initial'),
+        ('refunds', '0002_verbose_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
