@@ -1,3 +1,4 @@
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -5,11 +6,13 @@ from tests.factories import InvoiceFactory
 from tests.matrix import ACCOUNTANT_PAGE, Row
 
 RECORD = {"anonymous": "login", "accountant": "ok", "support": 403, "admin": "ok"}
+# Page crawls build every row's record in one organisation: each issued invoice its own number.
+_NUMBERS = itertools.count(31)
 
 
 def _issued(ctx):
     return InvoiceFactory(
-        organisation=ctx.organisation, number="F-2026-000031", status="generated",
+        organisation=ctx.organisation, number=f"F-2026-{next(_NUMBERS):06d}", status="generated",
         issue_date=date(2026, 11, 1), due_date=date(2026, 12, 1),
     )  # fmt: skip
 
