@@ -180,3 +180,9 @@ class CompanySettings(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name or str(self.organisation)
+
+
+def company_settings_for(organisation: Organisation) -> CompanySettings:
+    """The organisation's company settings (created empty the first time they are read)."""
+    company, _created = CompanySettings.objects.get_or_create(organisation=organisation)
+    return company

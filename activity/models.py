@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -241,18 +241,20 @@ class TrackedQuerySet(OrganisationQuerySet):
         if when is not None:
             rows = rows.filter(when)
         # One UPDATE per origin, so the signal says exactly which status was left (the
-        # common case has a single origin, hence a single statement).
-        for old in from_statuses:
-            if rows.filter(status=old).update(status=to, **fields):
-                if old != to:
-                    status_changed.send(
-                        sender=self.model,
-                        record_id=record.pk,
-                        organisation_id=record.organisation_id,
-                        old_status=old,
-                        new_status=to,
-                    )
-                return old
+        # common case has a single origin, hence a single statement). The receivers run in
+        # the same transaction: what they create exists if and only if the change does.
+        with transaction.atomic():
+            for old in from_statuses:
+                if rows.filter(status=old).update(status=to, **fields):
+                    if old != to:
+                        status_changed.send(
+                            sender=self.model,
+                            record_id=record.pk,
+                            organisation_id=record.organisation_id,
+                            old_status=old,
+                            new_status=to,
+                        )
+                    return old
         return None
 
     def transition(

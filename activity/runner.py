@@ -12,18 +12,17 @@ import os
 import random
 import socket
 import time
-import traceback
 from datetime import timedelta
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.db.models import Q
 from django.utils import timezone, translation
 
 from . import processes, services
-from .errors import AutomationError, Unreachable
+from .errors import AutomationError, Unreachable, classify
 from .models import Cause, Event, Level, TrackedRecord, Trigger
 from .signals import automation_succeeded
 
@@ -52,25 +51,6 @@ def backoff_seconds(attempt: int) -> float:
 
 def _worker_name(task: Task) -> str:
     return f"{task.request.hostname or socket.gethostname()}:{os.getpid()}"
-
-
-def classify(exc: BaseException) -> AutomationError:
-    """Map an exception a service did not classify to a cause."""
-    if isinstance(exc, AutomationError):
-        return exc
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return Unreachable("database", str(exc).strip()[:300])
-    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
-        return Unreachable("network", str(exc)[:300])
-    error = AutomationError(
-        f"Internal error: {type(exc).__name__}: {exc}",
-        details={
-            "error": type(exc).__name__,
-            "exception": str(exc)[:1000],
-            "traceback": traceback.format_exc()[-5000:],
-        },
-    )
-    return error
 
 
 def run(task: Task, process: str, record_id: int) -> None:

@@ -7,6 +7,16 @@ class EmailsConfig(AppConfig):
     verbose_name = _("E-mails")
 
     def ready(self) -> None:
-        from . import webhooks
+        from activity.signals import status_changed
+        from invoices.models import Invoice
+
+        from . import services, webhooks
 
         webhooks.connect()
+        # The automatic e-mail of a generated invoice: queued in the transaction that marks
+        # it generated (invoices sits below e-mails and does not call them).
+        status_changed.connect(
+            services.queue_email_of_generated_invoice,
+            sender=Invoice,
+            dispatch_uid="emails.queue_email_of_generated_invoice",
+        )

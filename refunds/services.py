@@ -12,14 +12,15 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.models import CompanySettings, User
+from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Refused, WrongSettings
 from activity.models import Cause, Event, Level, Trigger
 from emails.models import EmailMessage
 from emails.services import create_email
 from invoices.models import ZERO, Invoice, round_money
-from invoices.services import company_settings_for, store_pdf, take_next_number
+from invoices.numbering import take_next_number
+from invoices.storage import store_pdf
 
 from . import providers
 from .models import CreditNote, Refund
