@@ -62,16 +62,38 @@ def log_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
     )
     writer = csv.writer(_Echo())
     header = [
-        "time", "process", "event", "level", "record", "cause", "message",
-        "attempt", "trigger", "actor", "task_id", "worker", "duration_ms",
-    ]  # fmt: skip
+        "time",
+        "process",
+        "event",
+        "level",
+        "record",
+        "cause",
+        "message",
+        "attempt",
+        "trigger",
+        "actor",
+        "task_id",
+        "worker",
+        "duration_ms",
+    ]
 
     def rows() -> Iterator[str]:
         yield writer.writerow(header)
         for entry in entries.values_list(
-            "created_at", "process", "event", "level", "record_label", "cause", "message",
-            "attempt", "trigger", "actor__username", "task_id", "worker", "duration_ms",
-        ).iterator(chunk_size=2000):  # fmt: skip
+            "created_at",
+            "process",
+            "event",
+            "level",
+            "record_label",
+            "cause",
+            "message",
+            "attempt",
+            "trigger",
+            "actor__username",
+            "task_id",
+            "worker",
+            "duration_ms",
+        ).iterator(chunk_size=2000):
             yield writer.writerow([entry[0].isoformat(), *entry[1:]])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

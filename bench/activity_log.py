@@ -24,10 +24,22 @@ from tests.factories import OrganisationFactory
 
 PAGE = 50
 COLUMNS = [
-    "organisation_id", "created_at", "process", "event", "level", "content_type_id",
-    "object_id", "record_label", "cause", "message", "details", "attempt", "trigger",
-    "task_id", "worker",
-]  # fmt: skip
+    "organisation_id",
+    "created_at",
+    "process",
+    "event",
+    "level",
+    "content_type_id",
+    "object_id",
+    "record_label",
+    "cause",
+    "message",
+    "details",
+    "attempt",
+    "trigger",
+    "task_id",
+    "worker",
+]
 
 
 def _rows(count: int, organisations: list[int], content_type: int):

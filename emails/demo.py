@@ -37,8 +37,18 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         .order_by("id")
     )
     # The demo never talks to a mail server here: it writes each state as the worker would.
-    states = ["sent", "delivered", "queued", "failed_missing", "bounced", "failed_auth",
-              "retrying", "sent", "delivered", "sent"]  # fmt: skip
+    states = [
+        "sent",
+        "delivered",
+        "queued",
+        "failed_missing",
+        "bounced",
+        "failed_auth",
+        "retrying",
+        "sent",
+        "delivered",
+        "sent",
+    ]
     now = timezone.now()
     for invoice, state in zip(invoices, states, strict=False):
         message = services.create_email(
@@ -96,10 +106,20 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         elif state == "failed_auth":
             code, reply = 535, "5.7.8 Authentication credentials invalid"
             error = WrongSettings(
-                [FieldProblem("companysettings", None, "SMTP", "smtp_password", "SMTP password",
-                              "invalid", "/accounts/settings/")],
-                remote=f"{code} {reply}", service="smtp",
-            )  # fmt: skip
+                [
+                    FieldProblem(
+                        "companysettings",
+                        None,
+                        "SMTP",
+                        "smtp_password",
+                        "SMTP password",
+                        "invalid",
+                        "/accounts/settings/",
+                    )
+                ],
+                remote=f"{code} {reply}",
+                service="smtp",
+            )
             status = ""
         else:  # retrying
             code, reply = 421, "4.3.2 Service not available, closing transmission channel"

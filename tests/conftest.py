@@ -153,7 +153,7 @@ class WorkerProcess:
                 "-m",
                 "celery",
                 "-A",
-                "commbilling",
+                "tests.celery_app",
                 "worker",
                 "-Q",
                 queue,
@@ -233,7 +233,6 @@ def worker_env() -> dict[str, str]:
         "AUTOMATION_BACKOFF_MAX_SECONDS": str(TEST_AUTOMATION["BACKOFF_MAX_SECONDS"]),
         "AUTOMATION_STUCK_AFTER_SECONDS": str(TEST_AUTOMATION["STUCK_AFTER_SECONDS"]),
         "DB_CONN_MAX_AGE": "0",
-        "COMMBILLING_TEST_WORKER": "1",
     }
 
 

@@ -15,9 +15,13 @@ def _alert(ctx):
     invoice = InvoiceFactory(organisation=ctx.organisation)
     alert = services.record_failure(
         record=invoice,
-        from_statuses=(invoice.status,), process="invoice_generation", cause="connectivity",
-        message="test", details={}, attempt=1,
-    )  # fmt: skip
+        from_statuses=(invoice.status,),
+        process="invoice_generation",
+        cause="connectivity",
+        message="test",
+        details={},
+        attempt=1,
+    )
     return {"pk": alert.pk}
 
 

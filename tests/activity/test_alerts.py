@@ -68,9 +68,13 @@ def test_a_record_failing_again_keeps_one_alert_shown_again(
 
     again = services.record_failure(
         record=invoice,
-        from_statuses=(invoice.status,), process=invoice.process.name, cause=Cause.CONNECTIVITY,
-        message="still unreachable", details={}, attempt=3,
-    )  # fmt: skip
+        from_statuses=(invoice.status,),
+        process=invoice.process.name,
+        cause=Cause.CONNECTIVITY,
+        message="still unreachable",
+        details={},
+        attempt=3,
+    )
 
     assert again.pk == alert.pk
     assert Alert.objects.open().filter(object_id=invoice.pk).count() == 1

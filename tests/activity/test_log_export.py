@@ -45,14 +45,35 @@ def test_it_exports_every_column_of_the_entries(accountant_client, organisation,
     assert "attachment" in response["Content-Disposition"]
     header, row = _rows(response)
     assert header == [
-        "time", "process", "event", "level", "record", "cause", "message",
-        "attempt", "trigger", "actor", "task_id", "worker", "duration_ms",
-    ]  # fmt: skip
+        "time",
+        "process",
+        "event",
+        "level",
+        "record",
+        "cause",
+        "message",
+        "attempt",
+        "trigger",
+        "actor",
+        "task_id",
+        "worker",
+        "duration_ms",
+    ]
     assert row == [
-        "2026-03-02T09:30:00+00:00", "invoice_generation", "failed", "error", "F-2026-000003",
-        "connectivity", 'storage unreachable — "disk", full', "3", "retry",
-        accountant.username, "abc-123", "host:42", "1234",
-    ]  # fmt: skip
+        "2026-03-02T09:30:00+00:00",
+        "invoice_generation",
+        "failed",
+        "error",
+        "F-2026-000003",
+        "connectivity",
+        'storage unreachable — "disk", full',
+        "3",
+        "retry",
+        accountant.username,
+        "abc-123",
+        "host:42",
+        "1234",
+    ]
 
 
 def test_it_exports_only_the_filtered_entries_of_the_organisation(accountant_client, organisation):

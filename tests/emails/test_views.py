@@ -82,10 +82,13 @@ class TestDetail:
     ):
         invoice = generated_invoice(accountant.organisation)
         message = _message(
-            accountant.organisation, invoice=invoice, attach_pdf=True, status="failed",
+            accountant.organisation,
+            invoice=invoice,
+            attach_pdf=True,
+            status="failed",
             last_cause="refused",
             last_error_details={"service": "smtp", "remote": "550 5.1.1 unknown user"},
-        )  # fmt: skip
+        )
         message.tries.create(number=1, outcome="failed", code=550, reply="5.1.1 unknown user")
 
         response = accountant_client.get(message.get_absolute_url())

@@ -37,10 +37,15 @@ def _post(url: str, payload: dict, auth: str | None) -> int:
 
 def _sent(organisation) -> EmailMessage:
     return EmailMessage.objects.create(
-        organisation=organisation, subject="Facture", template="invoice", status="sent",
-        recipients=["john@example.com"], recipient="john@example.com",
-        message_id="<abc@example.com>", provider_message_id="883953f4-6105-42a2-a16a-77a8eac79483",
-    )  # fmt: skip
+        organisation=organisation,
+        subject="Facture",
+        template="invoice",
+        status="sent",
+        recipients=["john@example.com"],
+        recipient="john@example.com",
+        message_id="<abc@example.com>",
+        provider_message_id="883953f4-6105-42a2-a16a-77a8eac79483",
+    )
 
 
 DELIVERY = {

@@ -28,9 +28,13 @@ def _failed_invoice(ctx):
     problems = [p.as_dict() for p in customer_problems(invoice.customer)]
     activity.record_failure(
         record=invoice,
-        from_statuses=(invoice.status,), process=invoice.process.name, cause="missing_data",
-        message="test", details={"fields": problems}, attempt=1,
-    )  # fmt: skip
+        from_statuses=(invoice.status,),
+        process=invoice.process.name,
+        cause="missing_data",
+        message="test",
+        details={"fields": problems},
+        attempt=1,
+    )
     return {"pk": invoice.pk}
 
 

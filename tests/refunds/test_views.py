@@ -301,9 +301,14 @@ def test_checking_an_unknown_refund_settles_it(accountant_client, stripe_org, st
     refund.invoice = invoice
     refund.save()
     stripe_server.refunds.append(
-        {"id": "re_found", "amount": 1000, "payment_intent": invoice.payment_reference,
-         "status": "succeeded", "metadata": {"refund_id": str(refund.pk)}}
-    )  # fmt: skip
+        {
+            "id": "re_found",
+            "amount": 1000,
+            "payment_intent": invoice.payment_reference,
+            "status": "succeeded",
+            "metadata": {"refund_id": str(refund.pk)},
+        }
+    )
 
     response = accountant_client.post(reverse("refunds:reconcile", args=[refund.pk]))
 

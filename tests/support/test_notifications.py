@@ -72,9 +72,10 @@ def test_the_accountant_receives_the_agents_reply_but_never_a_note(
     received = smtp_server.handler.received
 
     response = support_client.post(
-        url, {"kind": "reply", "body": "We fixed the address.", "next_status": "waiting"},
+        url,
+        {"kind": "reply", "body": "We fixed the address.", "next_status": "waiting"},
         headers=HTMX,
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     wait_for(lambda: len(received) == 1, timeout=60)
     note = {"kind": "note", "body": "internal only"}
