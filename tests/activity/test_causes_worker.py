@@ -1,12 +1,9 @@
 """Each cause of failure, end to end through a real worker: what is logged, alerted,
 retried, and how the record recovers once the cause is fixed."""
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
-from activity import services as activity
 from activity.models import ActivityLog, Alert, Cause, Event, Level
 from invoices import services
 from invoices.models import Invoice
@@ -25,72 +22,6 @@ def _events(invoice: Invoice) -> list[str]:
     return list(
         ActivityLog.objects.for_record(invoice).order_by("id").values_list("event", flat=True)
     )
-
-
-def test_missing_address_fails_with_the_fields_and_recovers_after_the_fix(
-    celery_worker, accountant
-):
-    invoice = InvoiceFactory(
-        organisation=accountant.organisation,
-        customer__street="",
-        customer__postal_code="",
-        customer__city="",
-    )
-
-    services.issue_invoice(invoice=invoice, actor=accountant)
-    invoice = wait_for(lambda: _settled(invoice))
-
-    assert invoice.status == Invoice.Status.FAILED
-    assert invoice.last_cause == Cause.MISSING_DATA
-    assert [p["field"] for p in invoice.last_error_details["fields"]] == [
-        "street",
-        "postal_code",
-        "city",
-    ]
-    failed = ActivityLog.objects.for_record(invoice).get(event=Event.FAILED)
-    assert (failed.cause, failed.level) == (Cause.MISSING_DATA, Level.ERROR)
-    alert = Alert.objects.open().get(object_id=invoice.pk)
-    assert alert.cause == Cause.MISSING_DATA
-    assert alert.activity == failed
-
-    customer = invoice.customer
-    customer.street, customer.postal_code, customer.city = "3 quai Voltaire", "75007", "Paris"
-    customer.save()
-    assert activity.retry_record(record=invoice, actor=accountant)
-    invoice = wait_for(lambda: _settled(invoice))
-
-    assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
-    assert Path(invoice.pdf.path).read_bytes().startswith(b"%PDF")
-    assert (invoice.last_cause, invoice.last_error) == ("", "")
-    alert.refresh_from_db()
-    assert alert.resolved_at is not None
-    assert not Alert.objects.open().exists()
-    assert _events(invoice) == [
-        Event.QUEUED,
-        Event.STARTED,
-        Event.FAILED,
-        Event.RETRIED,
-        Event.STARTED,
-        Event.SUCCEEDED,
-    ]
-
-
-def test_a_missing_seller_siren_fails_at_once_without_retries(celery_worker, accountant):
-    company = accountant.organisation.company_settings
-    company.siren = ""
-    company.save()
-    invoice = InvoiceFactory(organisation=accountant.organisation)
-
-    services.issue_invoice(invoice=invoice, actor=accountant)
-    invoice = wait_for(lambda: _settled(invoice))
-
-    assert invoice.status == Invoice.Status.FAILED
-    assert invoice.last_cause == Cause.WRONG_SETTINGS
-    assert [p["field"] for p in invoice.last_error_details["settings"]] == ["siren"]
-    assert invoice.attempts == 1
-    assert invoice.number is None
-    assert _events(invoice) == [Event.QUEUED, Event.STARTED, Event.FAILED]
-    assert Alert.objects.open().get(object_id=invoice.pk).cause == Cause.WRONG_SETTINGS
 
 
 def test_unavailable_storage_is_retried_then_fails_then_recovers_on_retry(
