@@ -116,7 +116,7 @@ def main(count: int) -> None:
             depth = min(depth, max(total - PAGE - 1, 0))
             return ids[depth - 1], depth
 
-        filtered = f"process={'invoice_generation'}&cause={Cause.CONNECTIVITY}"
+        filtered = f"process=invoice_generation&cause={Cause.CONNECTIVITY}"
         total = entries().count()
         filtered_total = entries(filtered).count()
         deep_cursor, deep = cursor_at("", total // 2)
