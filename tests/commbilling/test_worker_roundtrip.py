@@ -9,6 +9,7 @@ from tests.factories import InvoiceFactory
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
 def test_issuing_an_invoice_in_the_browser_gets_it_generated_by_the_worker(
     celery_worker, accountant_client, organisation
 ):

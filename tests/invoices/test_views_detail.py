@@ -132,16 +132,6 @@ def test_a_customer_name_and_notes_are_escaped(accountant_client, organisation):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_the_detail_rejects_wrong_method(accountant_client, organisation):
-    invoice = InvoiceFactory(organisation=organisation)
-    assert accountant_client.post(invoice.get_absolute_url()).status_code == 405
-
-
-def test_the_detail_rejects_support(support_client, organisation):
-    invoice = InvoiceFactory(organisation=organisation)
-    assert support_client.get(invoice.get_absolute_url()).status_code == 403
-
-
 def test_another_organisations_invoice_is_404(other_accountant_client, organisation):
     invoice = generate_now(InvoiceFactory(organisation=organisation))
     assert other_accountant_client.get(invoice.get_absolute_url()).status_code == 404

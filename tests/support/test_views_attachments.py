@@ -118,8 +118,3 @@ def test_attachments_are_not_under_a_public_url(accountant_client, settings):
     item = _attachment(accountant_client)
     assert str(settings.MEDIA_ROOT) in item.file.path
     assert accountant_client.get(settings.MEDIA_URL + item.file.name).status_code == 404
-
-
-def test_download_refuses_post(accountant_client):
-    item = _attachment(accountant_client)
-    assert accountant_client.post(item.get_absolute_url()).status_code == 405
