@@ -34,8 +34,8 @@ def test_unavailable_storage_is_retried_then_fails_then_recovers_on_retry(
         # Slower backoff than the suite's, so that the retrying state can be observed.
         extra_env={
             "MEDIA_ROOT": str(blocker / "media"),
-            "AUTOMATION_BACKOFF_BASE_SECONDS": "1.0",
-            "AUTOMATION_BACKOFF_MAX_SECONDS": "1.5",
+            "AUTOMATION_BACKOFF_BASE_SECONDS": "2.0",
+            "AUTOMATION_BACKOFF_MAX_SECONDS": "3.0",
         },
     )
     invoice = InvoiceFactory(organisation=accountant.organisation)
