@@ -24,7 +24,8 @@ def make_entry(organisation, label: str = "F-2026-000001", **fields) -> Activity
         "event": Event.STARTED,
         "level": Level.INFO,
         "content_type": ContentType.objects.get_for_model(Invoice),
-        "object_id": 1,
+        # Each label its own record: the log finds a record's whole history by identity.
+        "object_id": 1000 + sum(map(ord, label)) * 7 + len(label),
         "record_label": label,
     }
     return ActivityLog.objects.create(organisation=organisation, **{**defaults, **fields})

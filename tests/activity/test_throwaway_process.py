@@ -17,7 +17,9 @@ from activity.errors import FieldProblem, MissingData
 from activity.models import ActivityLog, Alert, Cause, Event, TrackedQuerySet, TrackedRecord
 from tests.conftest import HTMX
 
-pytestmark = pytest.mark.django_db
+# The table is created and dropped by the test (SQLite cannot alter its schema inside a
+# transaction with foreign key checks on).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class ParcelQuerySet(TrackedQuerySet):
@@ -86,6 +88,8 @@ def shipping(declared) -> Iterator[processes.Process]:
     with connection.schema_editor() as editor:
         editor.create_model(Parcel)
     yield declared
+    with connection.schema_editor() as editor:
+        editor.delete_model(Parcel)
     ContentType.objects.clear_cache()
 
 
