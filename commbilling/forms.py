@@ -80,6 +80,14 @@ class MoneyField(DecimalField):
         super().__init__(**kwargs)
 
 
+# Business bounds of what a person types (README, "Guarantees"). They keep every amount the
+# application computes from them well inside the database's numeric(14,2) columns.
+MAX_UNIT_PRICE = Decimal("9999999.99")  # a unit price below ten million euros
+MAX_QUANTITY = Decimal("999999")  # under a million units on one line
+MAX_LINE_TOTAL = Decimal("99999999.99")  # a line excl. VAT below a hundred million euros
+MAX_INVOICE_TOTAL = Decimal("999999999.99")  # an invoice below a billion euros incl. VAT
+
+
 class QuantityField(DecimalField):
     """A quantity: up to three decimals, shown back without trailing zeros ("1,5")."""
 

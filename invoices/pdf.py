@@ -1,7 +1,8 @@
 """Invoice PDFs with WeasyPrint.
 
-Rendering never leaves the machine: the URL fetcher serves only our static and media
-files (an invoice never fetches a remote URL, and skipping urllib's opener also saves the
+Rendering never leaves the machine: the URL fetcher serves only our static files and the
+media files the rendering organisation named (its own logo), never another organisation's
+upload (an invoice never fetches a remote URL, and skipping urllib's opener also saves the
 ~20 ms per render it spends building an SSL context). Fonts are configured once per
 worker process.
 """
@@ -29,25 +30,30 @@ def font_config() -> FontConfiguration:
 
 
 class LocalFilesFetcher(URLFetcher):
-    """Serves file:// URLs under our static and media roots; refuses everything else."""
+    """Serves file:// URLs under our static roots and the given media files; refuses the rest.
 
-    def __init__(self) -> None:
+    MEDIA_ROOT holds every organisation's uploads (logos, PDFs, support attachments), so
+    it is never allowed as a whole: the caller names the rendering organisation's files.
+    """
+
+    def __init__(self, media_files: tuple[Path, ...] = ()) -> None:
         OpenerDirector.__init__(self)  # no handlers: nothing is ever opened through urllib
         self._timeout = 0
         self._http_headers: dict[str, str] = {}
         self._allowed_protocols = {"file"}
         self._fail_on_errors = False
         self._request = None
-        roots = [Path(settings.MEDIA_ROOT), Path(settings.STATIC_ROOT)]
-        roots += [Path(d) for d in settings.STATICFILES_DIRS]
+        roots = [Path(settings.STATIC_ROOT)] + [Path(d) for d in settings.STATICFILES_DIRS]
         self.roots = [root.resolve() for root in roots]
+        self.files = {Path(f).resolve() for f in media_files}
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         if not url.startswith("file:"):
             raise ValueError(f"Remote resources are not fetched in PDFs: {url}")
         path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
-            raise ValueError(f"File outside static and media roots: {path}")
+        allowed = path in self.files or any(path.is_relative_to(root) for root in self.roots)
+        if not allowed:
+            raise ValueError(f"File outside static files and this organisation's media: {path}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type}, 200)
 
@@ -57,13 +63,24 @@ def static_file_uri(name: str) -> str:
     return Path(found).resolve().as_uri() if found else ""
 
 
-def render_pdf(template: str, context: dict[str, object], *, language: str = "fr") -> bytes:
+def organisation_media(company) -> tuple[Path, ...]:
+    """The media files a document of ``company``'s organisation may embed: its logo."""
+    return (Path(company.logo.path),) if company.logo else ()
+
+
+def render_pdf(
+    template: str,
+    context: dict[str, object],
+    *,
+    language: str = "fr",
+    media_files: tuple[Path, ...] = (),
+) -> bytes:
     with translation.override(language):
         html = render_to_string(template, context)
     document = HTML(
         string=html,
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
-        url_fetcher=LocalFilesFetcher(),
+        url_fetcher=LocalFilesFetcher(media_files),
     )
     return document.write_pdf(font_config=font_config())
 
@@ -86,4 +103,5 @@ def render_invoice_pdf(invoice) -> bytes:
             "logo_uri": logo_uri,
         },
         language=invoice.customer.language or "fr",
+        media_files=organisation_media(company),
     )

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from accounts.models import CompanySettings
-from invoices.pdf import render_pdf
+from invoices.pdf import organisation_media, render_pdf
 
 from .models import CreditNote
 
@@ -25,4 +25,5 @@ def render_credit_note_pdf(
             "logo_uri": logo_uri,
         },
         language=invoice.customer.language or "fr",
+        media_files=organisation_media(company),
     )
