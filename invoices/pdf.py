@@ -69,18 +69,19 @@ def organisation_media(company) -> tuple[Path, ...]:
 
 
 def render_pdf(
-    template: str,
-    context: dict[str, object],
-    *,
-    language: str = "fr",
-    media_files: tuple[Path, ...] = (),
+    template: str, context: dict[str, object], *, company=None, language: str = "fr"
 ) -> bytes:
+    """Render a document of ``company``'s organisation: its logo is the only media file the
+    fetcher may read, and the template gets it as ``logo_uri``."""
+    media = organisation_media(company) if company is not None else ()
+    if company is not None:
+        context = {**context, "logo_uri": media[0].resolve().as_uri() if media else ""}
     with translation.override(language):
         html = render_to_string(template, context)
     document = HTML(
         string=html,
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
-        url_fetcher=LocalFilesFetcher(media_files),
+        url_fetcher=LocalFilesFetcher(media),
     )
     return document.write_pdf(font_config=font_config())
 
@@ -89,9 +90,6 @@ def render_invoice_pdf(invoice) -> bytes:
     from .services import company_settings_for
 
     company = company_settings_for(invoice.organisation)
-    logo_uri = ""
-    if company.logo:
-        logo_uri = Path(company.logo.path).resolve().as_uri()
     return render_pdf(
         "invoices/invoice_pdf.html",
         {
@@ -100,8 +98,7 @@ def render_invoice_pdf(invoice) -> bytes:
             "breakdown": invoice.vat_breakdown(),
             "company": company,
             "customer": invoice.customer,
-            "logo_uri": logo_uri,
         },
+        company=company,
         language=invoice.customer.language or "fr",
-        media_files=organisation_media(company),
     )
