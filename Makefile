@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# `make run PORT=8080 MAIL_PORT=2525`: the web server's and the local mail sink's ports.
+PORT ?= 8000
+MAIL_PORT ?= 1025
 
 .PHONY: run test lint format bench load migrate demo clean messages check-deploy
 
@@ -28,9 +31,12 @@ migrate: venv messages
 demo: migrate
 	@$(PY) manage.py seed_demo
 
+# Links in e-mails (the demo's too) point at this server unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: demo
-	@echo "CommBilling on http://127.0.0.1:8000 — Ctrl-C stops web, worker, scheduler and mail sink."
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
+	@echo "CommBilling on http://127.0.0.1:$(PORT) (mail sink on port $(MAIL_PORT)) — Ctrl-C stops web, worker, scheduler and mail sink."
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) MAIL_PORT=$(MAIL_PORT) EMAIL_PORT=$(MAIL_PORT) \
+		$(PY) scripts/run Procfile.dev
 
 lint: venv
 	@$(VENV)/bin/ruff check .

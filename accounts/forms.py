@@ -1,11 +1,18 @@
-from django import forms
+from decimal import Decimal
 
-from commbilling.forms import localized_formfield
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from commbilling.forms import MAX_INVOICE_TOTAL, WriteOnlySecretsMixin, localized_formfield
+from commbilling.vat import FRENCH_VAT_RATES
 
 from .models import CompanySettings
 
 
-class CompanySettingsForm(forms.ModelForm):
+class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = ("smtp_password", "provider_api_key")
+
     class Meta:
         model = CompanySettings
         formfield_callback = localized_formfield
@@ -38,10 +45,26 @@ class CompanySettingsForm(forms.ModelForm):
             "provider_api_base",
             "refund_approval_threshold",
         ]
-        widgets = {
-            "smtp_password": forms.PasswordInput(render_value=True),
-            "provider_api_key": forms.PasswordInput(render_value=True),
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Bounds from the business (README, "Guarantees"), checked here with a message.
+        bounds = {
+            "smtp_port": (1, 65535),
+            "late_penalty_rate": (Decimal(0), Decimal(100)),
+            "refund_approval_threshold": (Decimal(0), MAX_INVOICE_TOTAL),
         }
+        for name, (low, high) in bounds.items():
+            self.fields[name].validators += [MinValueValidator(low), MaxValueValidator(high)]
+
+    def clean_default_vat_rate(self) -> Decimal:
+        rate = self.cleaned_data["default_vat_rate"]
+        if rate not in FRENCH_VAT_RATES:
+            rates = ", ".join(f"{r.normalize():f}" for r in sorted(FRENCH_VAT_RATES))
+            raise forms.ValidationError(
+                _("Choose a French VAT rate: %(rates)s %%.") % {"rates": rates}
+            )
+        return rate
 
     def clean_siren(self) -> str:
         return self.cleaned_data["siren"].replace(" ", "")

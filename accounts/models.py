@@ -95,7 +95,10 @@ class CompanySettings(models.Model):
         STRIPE = "stripe", _("Stripe (card payments)")
 
     organisation = models.OneToOneField(
-        Organisation, on_delete=models.CASCADE, related_name="company_settings"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="company_settings",
+        verbose_name=_("organisation"),
     )
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     street = models.CharField(_("street"), max_length=200, blank=True)
@@ -172,7 +175,7 @@ class CompanySettings(models.Model):
         null=True,
         blank=True,
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("company settings")

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import InterfaceError, OperationalError
 
+from . import reasons
 from .choices import Cause
 
 
@@ -69,8 +70,16 @@ class WrongSettings(AutomationError):
     cause = Cause.WRONG_SETTINGS
 
     def __init__(
-        self, problems: list[FieldProblem], *, remote: str = "", service: str = ""
+        self,
+        problems: list[FieldProblem],
+        *,
+        remote: str = "",
+        service: str = "",
+        reason: str = "",
+        host: str = "",
     ) -> None:
+        """``remote`` is what a server answered; ``reason`` (activity.reasons) what happened
+        when no server answered (a host not found), with the ``host`` asked for."""
         self.problems = problems
         listed = ", ".join(f"{p.label} ({p.problem})" for p in problems)
         details: dict[str, object] = {"settings": [p.as_dict() for p in problems]}
@@ -78,6 +87,10 @@ class WrongSettings(AutomationError):
             details["remote"] = remote
         if service:
             details["service"] = service
+        if reason:
+            details["reason"] = reason
+        if host:
+            details["host"] = host
         super().__init__(
             f"Wrong settings — {listed}" + (f" — {remote}" if remote else ""), details=details
         )
@@ -89,11 +102,16 @@ class Unreachable(AutomationError):
     cause = Cause.CONNECTIVITY
     transient = True
 
-    def __init__(self, service: str, error: str) -> None:
+    def __init__(self, service: str, error: str, *, reason: str = "", host: str = "") -> None:
+        """``error`` is the system's own text, kept for support; ``reason`` the code of what
+        happened (activity.reasons), which the reader sees in their language."""
         self.service = service
-        super().__init__(
-            f"{service} unreachable — {error}", details={"service": service, "error": error}
-        )
+        details: dict[str, object] = {"service": service, "error": error}
+        if reason:
+            details["reason"] = reason
+        if host:
+            details["host"] = host
+        super().__init__(f"{service} unreachable — {error}", details=details)
 
 
 class OutcomeUnknown(Unreachable):
@@ -135,7 +153,7 @@ def classify(exc: BaseException) -> AutomationError:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Unreachable("database", str(exc).strip()[:300])
     if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
-        return Unreachable("network", str(exc)[:300])
+        return Unreachable("network", str(exc)[:300], reason=reasons.reason_of(exc))
     error = AutomationError(
         f"Internal error: {type(exc).__name__}: {exc}",
         details={

@@ -7,8 +7,9 @@ entry reads in French for one user and in English for another.
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from . import processes
+from . import processes, reasons
 from .choices import Cause
 
 
@@ -21,6 +22,15 @@ def _service_label(service: str) -> str:
         "provider": _("the payment provider"),
     }
     return labels.get(service, service)
+
+
+def _reason(details: dict) -> str:
+    """What happened to the connection, in words that are true ("host not found")."""
+    return reasons.describe(
+        str(details.get("reason", "")),
+        host=str(details.get("host", "")),
+        raw=str(details.get("error", "")),
+    )
 
 
 def _upper_first(text: str) -> str:
@@ -42,7 +52,11 @@ def _fields(details: dict, key: str) -> str:
     parts = []
     for problem in details.get(key, []):
         label = _(problem.get("label", problem.get("field", "")))
-        suffix = _("invalid") if problem.get("problem") == "invalid" else _("missing")
+        # Words that agree with any field: "rue (à renseigner)", "code postal (à renseigner)".
+        if problem.get("problem") == "invalid":
+            suffix = pgettext("field problem", "invalid")
+        else:
+            suffix = pgettext("field problem", "missing")
         record = problem.get("record", "")
         parts.append(f"{record} — {label} ({suffix})" if record else f"{label} ({suffix})")
     return "; ".join(parts)
@@ -71,8 +85,10 @@ def explain(*, process: str, cause: str, details: dict, record_label: str) -> Ex
         why = _("Wrong or missing settings: %(settings)s.") % {
             "settings": _fields(details, "settings")
         }
-        if details.get("remote"):
-            why += " " + _("The server answered: %(remote)s") % {"remote": details["remote"]}
+        if details.get("reason"):  # no server answered: what happened instead
+            why += " " + _upper_first(_reason(details)) + "."
+        elif details.get("remote"):
+            why += " " + _("The server answered: “%(remote)s”.") % {"remote": details["remote"]}
         return Explanation(
             what,
             why,
@@ -85,7 +101,7 @@ def explain(*, process: str, cause: str, details: dict, record_label: str) -> Ex
             _("%(service)s could not be reached: %(error)s.")
             % {
                 "service": _upper_first(_service_label(str(details.get("service", "")))),
-                "error": details.get("error", ""),
+                "error": _reason(details),
             },
             _(
                 "It is retried automatically; if it keeps failing, check the service or "
@@ -96,7 +112,7 @@ def explain(*, process: str, cause: str, details: dict, record_label: str) -> Ex
     if cause == Cause.REFUSED:
         return Explanation(
             what,
-            _("%(service)s refused it: %(remote)s")
+            _("%(service)s refused it: “%(remote)s”.")
             % {
                 "service": _upper_first(_service_label(str(details.get("service", "")))),
                 "remote": details.get("remote", ""),

@@ -70,7 +70,9 @@ class ActivityLog(NamesRecord, models.Model):
     On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too.
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=False)
     # The name of a declared process (activity.processes); labels come from the registry.
     process = models.CharField(_("process"), max_length=32)
@@ -85,8 +87,10 @@ class ActivityLog(NamesRecord, models.Model):
         related_name="+",
         help_text=_("Empty when the system acted."),
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.BigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     record_label = models.CharField(_("record"), max_length=120)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices, blank=True)
@@ -139,7 +143,9 @@ class ActivityLog(NamesRecord, models.Model):
         """A failure or retry reads as its explanation in the reader's language; other
         events keep their message."""
         if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
-            return self.message
+            from .texts import display
+
+            return display(code="", params={}, stored=self.message)
         return explain(
             process=self.process, cause=self.cause, details=self.details, record_label=self.label
         ).why
@@ -156,14 +162,18 @@ class AlertQuerySet(OrganisationQuerySet):
 class Alert(NamesRecord, models.Model):
     """A failure shown on every page until it is acknowledged or its record succeeds."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
     process = models.CharField(_("process"), max_length=32)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.BigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     record_label = models.CharField(_("record"), max_length=120)
-    record_url = models.CharField(max_length=300, blank=True)
+    record_url = models.CharField(max_length=300, blank=True, verbose_name=_("record link"))
     message = models.TextField(_("message"))
     activity = models.ForeignKey(
         ActivityLog, on_delete=models.PROTECT, related_name="+", verbose_name=_("log entry")
@@ -171,7 +181,12 @@ class Alert(NamesRecord, models.Model):
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
@@ -304,10 +319,12 @@ class TrackedQuerySet(OrganisationQuerySet):
         restart: bool = False,
         retry_at=None,
         error: AutomationError | None = None,
+        give_back_attempt: bool = False,
     ) -> bool:
         """Back to queued for the task ``task_id``: ``restart`` counts attempts from zero
         (a user's request), ``retry_at`` and ``error`` say when and why the runner retries
-        automatically."""
+        automatically; ``give_back_attempt`` uncounts the attempt just claimed (the record
+        waits for a service and was not tried)."""
         fields: dict[str, object] = {
             "queued_at": timezone.now(),
             "next_retry_at": retry_at,
@@ -315,6 +332,8 @@ class TrackedQuerySet(OrganisationQuerySet):
         }
         if restart:
             fields |= {"attempts": 0, "started_at": None}
+        elif give_back_attempt:
+            fields["attempts"] = models.F("attempts") - 1
         if error is not None:
             fields |= {
                 "last_cause": error.cause,
@@ -423,7 +442,9 @@ class TrackedRecord(models.Model):
     # unknown (errors.OutcomeUnknown), e.g. a provider call whose answer was lost.
     STATUS_UNKNOWN = ""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

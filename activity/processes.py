@@ -47,6 +47,9 @@ class Process:
     support_category: str  # the support ticket category of its failures
     retry_label: str | Promise  # the record's Retry button: "Regenerate", "Resend"…
     task: Task = field(repr=False)
+    # The outside services its tasks need ("smtp"…): while one is known to be down
+    # (activity.holds), its records wait for it instead of spending their retries.
+    depends_on: tuple[str, ...] = ()
 
     @property
     def task_name(self) -> str:
@@ -69,6 +72,7 @@ def declare(
     list_title: str | Promise,
     support_category: str,
     retry_label: str | Promise | None = None,
+    depends_on: tuple[str, ...] = (),
 ) -> Process:
     """Declare an automated process: build its Celery task and register it."""
     from django.utils.translation import gettext_lazy
@@ -95,6 +99,7 @@ def declare(
         support_category=support_category,
         retry_label=retry_label if retry_label is not None else gettext_lazy("Retry"),
         task=task,
+        depends_on=tuple(depends_on),
     )
     _registry[name] = process
     return process

@@ -21,10 +21,10 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from . import processes, services
+from . import holds, processes, services
 from .errors import AutomationError, Unreachable, classify
 from .models import Cause, Event, Level, TrackedRecord, Trigger
-from .signals import automation_succeeded
+from .signals import automation_retried, automation_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,9 @@ def _run(task: Task, process: str, record_id: int) -> None:
             when=Q(task_id=task_id),
         )
         return
+    if _wait_for_open_circuit(record, process, task_id, worker, trigger):
+        return
+    had_failed = bool(record.last_cause)
     services.log_event(
         record=record,
         process=process,
@@ -140,7 +143,9 @@ def _run(task: Task, process: str, record_id: int) -> None:
             duration_ms=duration_ms,
         )
         services.resolve_alerts(record=record)
-        automation_succeeded.send(sender=model, record=record, process=process, entry=entry)
+        automation_succeeded.send(
+            sender=model, record=record, process=process, entry=entry, recovered=had_failed
+        )
         return
 
     duration_ms = int((time.monotonic() - started) * 1000)
@@ -169,6 +174,8 @@ def _fail_or_retry(
 ) -> None:
     model = type(record)
     max_attempts = settings.AUTOMATION["MAX_ATTEMPTS"]
+    if _wait_for_service(record, process, error, task_id, worker, duration_ms):
+        return
     if error.transient and record.attempts < max_attempts:
         countdown = backoff_seconds(record.attempts)
         try:
@@ -183,7 +190,7 @@ def _fail_or_retry(
             if not requeued:
                 logger.info("%s #%s: taken over by another task, no retry", process, record.pk)
                 return
-            services.log_event(
+            entry = services.log_event(
                 record=record,
                 process=process,
                 event=Event.RETRIED,
@@ -197,6 +204,14 @@ def _fail_or_retry(
                 task_id=task_id,
                 worker=worker,
                 duration_ms=duration_ms,
+            )
+            automation_retried.send(
+                sender=model,
+                record=record,
+                process=process,
+                cause=error.cause,
+                details=error.details,
+                entry=entry,
             )
         except DatabaseError:
             # Even bookkeeping fails: leave the record running; the sweeper recovers it.
@@ -217,3 +232,79 @@ def _fail_or_retry(
         duration_ms=duration_ms,
         trigger=trigger,
     )
+
+
+def _wait_for_open_circuit(record, process: str, task_id: str, worker: str, trigger: str) -> bool:
+    """A service the process needs is down: wait for it without trying (and without
+    spending an attempt)."""
+    holder = holds.current()
+    down = holder and holder.down_service_for(
+        organisation_id=record.organisation_id, process=process
+    )
+    if not down:
+        return False
+    service, last_error = down
+    details = {"service": service, "error": last_error}
+    message = f"{service} unreachable — {last_error}"
+    if not holder.hold(
+        record=record,
+        process=process,
+        service=service,
+        error=message,
+        details=details,
+        task_id=task_id,
+        tried=False,
+    ):
+        return False
+    services.log_event(
+        record=record,
+        process=process,
+        event=Event.RETRIED,
+        level=Level.WARNING,
+        cause=Cause.CONNECTIVITY,
+        message=f"{message} — waiting for {service} to answer again",
+        details=details,
+        attempt=record.attempts - 1,
+        trigger=trigger,
+        task_id=task_id,
+        worker=worker,
+    )
+    return True
+
+
+def _wait_for_service(
+    record, process: str, error: AutomationError, task_id: str, worker: str, duration_ms: int
+) -> bool:
+    """A service that has a health probe did not answer: the task waits for the probe to
+    see it back instead of burning its retries."""
+    holder = holds.current()
+    if holder is None:
+        return False
+    if not isinstance(error, Unreachable) or getattr(error, "outcome_unknown", False):
+        return False
+    if not holder.is_outage(error):
+        return False
+    if not holder.hold(
+        record=record,
+        process=process,
+        service=error.service,
+        error=error.message,
+        details=error.details,
+        task_id=task_id,
+    ):
+        return False
+    services.log_event(
+        record=record,
+        process=process,
+        event=Event.RETRIED,
+        level=Level.WARNING,
+        cause=error.cause,
+        message=f"{error.message} — waiting for {error.service} to answer again",
+        details=error.details,
+        attempt=record.attempts,
+        trigger=Trigger.RETRY,
+        task_id=task_id,
+        worker=worker,
+        duration_ms=duration_ms,
+    )
+    return True

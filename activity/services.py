@@ -141,7 +141,13 @@ def record_failure(
             setattr(alert, name, value)
         alert.save()
     automation_failed.send(
-        sender=model, record=record, process=process, cause=cause, entry=entry, alert=alert
+        sender=model,
+        record=record,
+        process=process,
+        cause=cause,
+        details=details,
+        entry=entry,
+        alert=alert,
     )
     return alert
 

@@ -12,9 +12,14 @@ from django.dispatch import Signal
 status_changed = Signal()
 
 # A final failure was recorded (sender: the record's model). Keyword arguments: record,
-# process (its name), cause, entry (the ActivityLog entry), alert.
+# process (its name), cause, details, entry (the ActivityLog entry), alert.
 automation_failed = Signal()
 
 # The runner saw the service succeed (sender: the record's model). Keyword arguments:
-# record, process (its name), entry (the ActivityLog entry).
+# record, process (its name), entry (the ActivityLog entry), recovered (the record's
+# previous attempt had failed).
 automation_succeeded = Signal()
+
+# A transient failure: the runner retries the record later (sender: the record's model).
+# Keyword arguments: record, process (its name), cause, details, entry.
+automation_retried = Signal()

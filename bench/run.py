@@ -35,6 +35,7 @@ SCALES = {
         "invoice_list.py": ["20000"],
         "pipeline.py": ["100", "8"],
         "dashboard.py": ["100000", "10000", "50000"],
+        "poll.py": ["2000"],
     },
     "full": {
         "pdf_render.py": ["20"],
@@ -42,6 +43,7 @@ SCALES = {
         "invoice_list.py": ["100000"],
         "pipeline.py": ["1000", "20"],
         "dashboard.py": ["1000000", "100000", "500000"],
+        "poll.py": ["10000"],
     },
 }
 LINE = re.compile(r"^([a-z_]+): (-?[0-9.]+)$")
@@ -55,7 +57,10 @@ def main() -> int:
     found: dict[str, str] = {}
     failed = []
     started = time.monotonic()
-    for script, arguments in SCALES[scale].items():
+    scripts = dict(SCALES[scale])
+    if (HERE / "poll.py").exists():  # the alert bar's own benchmark (poll_* figures)
+        scripts["poll.py"] = ["2000"] if scale == "small" else ["10000"]
+    for script, arguments in scripts.items():
         print(f"\n## {script} {' '.join(arguments)}", flush=True)
         process = subprocess.Popen(
             [sys.executable, str(HERE / script), *arguments],
@@ -68,7 +73,7 @@ def main() -> int:
         for line in process.stdout:
             print(line, end="", flush=True)
             match = LINE.match(line.strip())
-            if match:
+            if match and not (match.group(1) in found and script != "poll.py"):
                 found[match.group(1)] = match.group(2)
         if process.wait():
             failed.append(script)

@@ -147,6 +147,47 @@ def format_datetime(value: dt.datetime | None, *, lang: str | None = None) -> st
         return formats.date_format(_local(value), "DATETIME_FORMAT")
 
 
+# --- French typography -------------------------------------------------------------
+
+_VOWELS = set("aeiouyàâäéèêëîïôöùûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ")
+
+
+def label_colon(*, lang: str | None = None) -> str:
+    """The colon after a label: "Payé : " in French (no-break space before), "Paid: " in English."""
+    with _language(lang):
+        return f"{NBSP}:" if _is_french() else ":"
+
+
+def vowel_initial(name: str) -> bool:
+    """Whether a name begins with a vowel, where French elides "de" and "le" ("d'Atelier").
+
+    Messages choose between two translations with it (pgettext context "vowel"), so that each
+    language decides: English reads "from Atelier" either way.
+    """
+    return bool(name) and str(name).lstrip()[:1] in _VOWELS
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\s\u00a0]+(?=[\"«(\[]?[^\W\d_]*[A-ZÀ-ÖØ-Þ0-9])")
+
+
+def shorten_by_sentence(text: str, limit: int) -> str:
+    """The first sentences of ``text`` that fit in ``limit`` characters, never a cut sentence.
+
+    The first sentence is kept whole even when it is longer: a message is shortened, not
+    truncated. Give the reader the full text one click away (templates: ``{% shorten %}``).
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    sentences = _SENTENCE_END.split(text)
+    kept = sentences[0]
+    for sentence in sentences[1:]:
+        if len(kept) + 1 + len(sentence) > limit:
+            break
+        kept = f"{kept} {sentence}"
+    return kept
+
+
 # --- Reading what people type ------------------------------------------------------
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009']")

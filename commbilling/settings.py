@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "emails",
     "refunds",
     "support",
+    "incidents",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "commbilling.middleware.RejectNullCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -106,10 +108,27 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.role",
                 "activity.context_processors.tracked_processes",
+                "incidents.context_processors.alert_bar",
             ],
         },
     },
+    {
+        # E-mail subjects and text bodies are plain text: nothing in them is HTML-escaped
+        # ("L'Atelier Dupont & Fils", not "L&#x27;Atelier Dupont &amp; Fils").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "autoescape": False,
+            "builtins": ["commbilling.templatetags.formatting"],
+        },
+    },
 ]
+
+# Tables the application's database role may only read and insert into
+# (manage.py grant_app_role; on PostgreSQL a trigger also refuses UPDATE and DELETE).
+APPEND_ONLY_MODELS = ["activity.ActivityLog"]
 
 # --- Database ---------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
@@ -171,6 +190,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves static files strai
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"  # /favicon.ico, which browsers ask for on every site
 # Media is never served by URL: every download goes through a view that checks permissions.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/private-media-not-served/"
@@ -201,6 +221,9 @@ SECURE_CSP = {
 }
 X_FRAME_OPTIONS = "DENY"  # the PDF preview view opts in with @xframe_options_sameorigin
 SESSION_COOKIE_HTTPONLY = True
+# Sessions read from the cache, written through to the database: the alert bar's poll
+# (every 5 s in every open tab) then answers from the cache alone, with no query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -317,6 +340,48 @@ AUTOMATION = {
     # A record queued or in progress for longer than this is handed to the worker again.
     "STUCK_AFTER_SECONDS": env_int("AUTOMATION_STUCK_AFTER_SECONDS", 360),
 }
+
+# Circuit breakers (incidents/circuits.py): how often the health probe looks at the
+# services that stopped answering, and how long a task waits for one at most before the
+# sweeper sends it again anyway.
+CIRCUITS = {
+    "PROBE_SECONDS": env_float("CIRCUIT_PROBE_SECONDS", 15.0),
+    "MAX_WAIT_SECONDS": env_int("CIRCUIT_MAX_WAIT_SECONDS", 3600),
+}
+CELERY_BEAT_SCHEDULE["probe-circuits"] = {
+    "task": "incidents.probe_circuits",
+    "schedule": CIRCUITS["PROBE_SECONDS"],
+}
+
+# Workers and the scheduler stamp a heartbeat this often (0 disables it); one silent for
+# STALE_SECONDS raises an incident (incidents/heartbeats.py).
+HEARTBEATS = {
+    "SECONDS": env_float("HEARTBEAT_SECONDS", 30.0),
+    "STALE_SECONDS": env_float("HEARTBEAT_STALE_SECONDS", 120.0),
+}
+# Administrators get one e-mail when an incident opens (never one per failure).
+INCIDENT_EMAILS = env_bool("INCIDENT_EMAILS", True)
+
+# The per-organisation version of the alert bar lives in the cache: Redis when there is
+# one (shared by web and workers), else files under var/ (shared by local processes).
+CACHE_URL = env_str("CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cb"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cb"),
+        }
+    }
 
 # Seconds the payment provider has to answer a refund call; past it the outcome is
 # unknown and the refund is looked up at the provider before anything is sent again.

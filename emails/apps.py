@@ -20,3 +20,10 @@ class EmailsConfig(AppConfig):
             sender=Invoice,
             dispatch_uid="emails.queue_email_of_generated_invoice",
         )
+
+        from incidents import circuits
+
+        from .probes import probe_smtp
+
+        # What tells that the SMTP server answers again (the process depends on "smtp").
+        circuits.register_probe("smtp", probe_smtp)

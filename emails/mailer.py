@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from accounts.models import CompanySettings, Organisation, company_settings_for
+from activity import reasons
 from activity.errors import (
     AutomationError,
     FieldProblem,
@@ -82,6 +83,13 @@ def server_label(backend: BaseEmailBackend) -> str:
     return f"{host}:{backend.port}" if host else type(backend).__module__  # type: ignore[attr-defined]
 
 
+def smtp_host(company: CompanySettings) -> str:
+    """The host the message goes to: the organisation's own server or the platform's."""
+    if uses_own_server(company):
+        return company.smtp_host
+    return str(settings.MAILERS["default"].get("OPTIONS", {}).get("host", ""))
+
+
 def setting_problem(company: CompanySettings, field: str, platform_name: str) -> FieldProblem:
     if uses_own_server(company):
         return FieldProblem(
@@ -117,10 +125,13 @@ def diagnose(
     """What the server's answer (or silence) means: the cause, with its reply code."""
     from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 
-    def settings_error(field: str, platform: str, remote: str) -> WrongSettings:
-        return WrongSettings(
-            [setting_problem(company, field, platform)], remote=remote, service="smtp"
-        )
+    def settings_error(field: str, platform: str, remote: str, reason: str = "") -> WrongSettings:
+        problems = [setting_problem(company, field, platform)]
+        if reason:  # no server answered: say what happened, not "the server answered"
+            return WrongSettings(problems, service="smtp", reason=reason, host=host)
+        return WrongSettings(problems, remote=remote, service="smtp")
+
+    host = smtp_host(company)
 
     if isinstance(exc, AutomationError):
         return exc, None, exc.message
@@ -163,16 +174,21 @@ def diagnose(
         return settings_error("smtp_username", "EMAIL_HOST_USER", text), None, text
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
         text = f"TLS: {exc}"
-        return settings_error("smtp_use_tls", "EMAIL_USE_TLS", text), None, text
+        return settings_error("smtp_use_tls", "EMAIL_USE_TLS", text, reasons.TLS_FAILED), None, text
     if isinstance(exc, socket.gaierror):
         text = f"{exc.strerror or exc}"
         if exc.errno in DNS_NOT_FOUND:
-            return settings_error("smtp_host", "EMAIL_HOST", text), None, text
-        return Unreachable("smtp", text), None, text
+            return (
+                settings_error("smtp_host", "EMAIL_HOST", text, reasons.HOST_NOT_FOUND),
+                None,
+                text,
+            )
+        return Unreachable("smtp", text, reason=reasons.DNS_FAILURE, host=host), None, text
     if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPException, OSError)):
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raw = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         if isinstance(exc, TimeoutError) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
-            reason = f"timed out ({reason})"
-        return Unreachable("smtp", reason or type(exc).__name__), None, reason
+            raw = f"timed out ({raw})"
+        raw = raw or type(exc).__name__
+        return Unreachable("smtp", raw, reason=reasons.reason_of(exc), host=host), None, raw
     error = classify(exc)
     return error, None, error.message

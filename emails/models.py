@@ -92,12 +92,19 @@ class EmailMessage(TrackedRecord):
     )
     # Any other record the message is about (a refund, a support ticket).
     related_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("related record type"),
     )
-    related_id = models.BigIntegerField(null=True, blank=True)
+    related_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("related record id"))
     related = GenericForeignKey("related_type", "related_id")
     # Makes an automatic message idempotent ("invoice:12:auto"); NULL for explicit sends.
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, verbose_name=_("idempotency key")
+    )
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True, editable=False)
     provider_message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
     smtp_code = models.PositiveSmallIntegerField(_("server reply code"), null=True, blank=True)
@@ -106,7 +113,12 @@ class EmailMessage(TrackedRecord):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     complained_at = models.DateTimeField(_("marked as spam at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -177,7 +189,9 @@ class EmailAttempt(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
 
-    message = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="tries")
+    message = models.ForeignKey(
+        EmailMessage, on_delete=models.CASCADE, related_name="tries", verbose_name=_("e-mail")
+    )
     number = models.PositiveIntegerField(_("attempt"))
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

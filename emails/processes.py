@@ -14,4 +14,5 @@ DELIVERY = declare(
     list_title=_("E-mail log"),
     support_category="emails",
     retry_label=_("Resend"),
+    depends_on=("smtp",),
 )

@@ -23,6 +23,7 @@ from accounts.models import company_settings_for
 from activity.errors import FieldProblem, MissingData, Unreachable, WrongSettings
 from invoices.models import Customer, Invoice
 
+from . import connections
 from .mailer import diagnose, mailer_for, server_label, setting_problem
 from .models import EmailAttempt, EmailMessage
 
@@ -177,7 +178,9 @@ def send_email(*, message: EmailMessage) -> None:
         ) from exc
     attempt = _start_attempt(message, server_label(backend))
     try:
-        backend.send_messages([mail])
+        # A burst of messages to the same server shares one connection per worker.
+        with connections.kept_open(backend) as backend:
+            backend.send_messages([mail])
     except Exception as exc:
         error, code, text = diagnose(exc, company)
         _finish_attempt(attempt, outcome=EmailAttempt.Outcome.FAILED, code=code, reply=text)

@@ -1,17 +1,24 @@
 from decimal import Decimal
 
 from django import forms
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from commbilling.forms import MoneyField, QuantityField
-from commbilling.l10n import format_percent
+from commbilling.forms import (
+    MAX_INVOICE_TOTAL,
+    MAX_LINE_TOTAL,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    MoneyField,
+    QuantityField,
+)
+from commbilling.l10n import format_amount, format_percent
+from commbilling.vat import FRENCH_VAT_RATES
 
 from .models import Customer, Invoice, InvoiceLine
-from .services import FRENCH_VAT_RATES
 
 CUSTOMER_FIELDS = [
     "customer_type",
@@ -123,10 +130,29 @@ class InvoiceLineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].validators.append(MinValueValidator(Decimal("0.001")))
+        self.fields["quantity"].validators += [
+            MinValueValidator(Decimal("0.001")),
+            MaxValueValidator(MAX_QUANTITY),
+        ]
+        # A price is never negative: a reduction is a credit note, not a negative line.
+        self.fields["unit_price"].validators += [
+            MinValueValidator(Decimal("0")),
+            MaxValueValidator(MAX_UNIT_PRICE),
+        ]
         current = self.initial.get("vat_rate")
         if current is not None:
             self.initial["vat_rate"] = _vat_choice(current)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        quantity, price = data.get("quantity"), data.get("unit_price")
+        if quantity is not None and price is not None and quantity * price > MAX_LINE_TOTAL:
+            self.add_error(
+                "unit_price",
+                _("A line cannot exceed %(max)s excl. VAT: split it or check the quantity.")
+                % {"max": format_amount(MAX_LINE_TOTAL)},
+            )
+        return data
 
 
 class BaseLineFormSet(forms.BaseInlineFormSet):
@@ -135,8 +161,22 @@ class BaseLineFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         # Untouched extra forms have no cleaned data; deleted lines do not count.
-        if not any(f.cleaned_data and not f.cleaned_data.get("DELETE") for f in self.forms):
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        if not kept:
             raise forms.ValidationError(_("Add at least one line."))
+        total = sum(
+            (d["quantity"] * d["unit_price"] * (1 + d["vat_rate"] / 100) for d in kept),
+            Decimal(0),
+        )
+        if total > MAX_INVOICE_TOTAL:
+            raise forms.ValidationError(
+                _("An invoice cannot exceed %(max)s incl. VAT: split it into several invoices.")
+                % {"max": format_amount(MAX_INVOICE_TOTAL)}
+            )
 
 
 def line_formset_class(*, extra: int) -> type[forms.BaseInlineFormSet]:

@@ -23,7 +23,9 @@ class Customer(models.Model):
         BUSINESS = "business", _("Business")
         INDIVIDUAL = "individual", _("Individual")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     customer_type = models.CharField(
         _("customer type"), max_length=12, choices=Type.choices, default=Type.BUSINESS
     )
@@ -52,8 +54,8 @@ class Customer(models.Model):
     language = models.CharField(
         _("language"), max_length=2, choices=settings.LANGUAGES, default="fr"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -131,10 +133,15 @@ class Invoice(TrackedRecord):
     pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True, max_length=200)
     generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = InvoiceQuerySet.as_manager()
 
@@ -196,8 +203,10 @@ class Invoice(TrackedRecord):
 
 
 class InvoiceLine(models.Model):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(default=0)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=12, decimal_places=2)
@@ -232,12 +241,16 @@ class NumberSequence(models.Model):
     number back, so there is never a gap nor a duplicate.
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20)
-    year = models.PositiveSmallIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    kind = models.CharField(max_length=20, verbose_name=_("kind"))
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    last_value = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "kind", "year"], name="one_sequence_per_kind_year"

@@ -1,7 +1,8 @@
 """Invoice PDFs with WeasyPrint.
 
-Rendering never leaves the machine: the URL fetcher serves only our static and media
-files (an invoice never fetches a remote URL). It is built through WeasyPrint's public
+Rendering never leaves the machine: the URL fetcher serves only our static files and the
+media files the rendering organisation named (its own logo), never another organisation's
+upload (an invoice never fetches a remote URL). It is built through WeasyPrint's public
 URLFetcher API with one SSL context per process: urllib would otherwise build one per
 render (~20 ms) for handlers that are never used. Fonts are configured once per worker
 process.
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.request import url2pathname
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML
@@ -38,40 +40,59 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 class LocalFilesFetcher(URLFetcher):
-    """Serves file:// URLs under our static and media roots; refuses everything else."""
+    """Serves file:// URLs under our static roots and the given media files; refuses the rest.
 
-    def __init__(self) -> None:
+    MEDIA_ROOT holds every organisation's uploads (logos, PDFs, support attachments), so
+    it is never allowed as a whole: the caller names the rendering organisation's files.
+    """
+
+    def __init__(self, media_files: tuple[Path, ...] = ()) -> None:
         super().__init__(allowed_protocols={"file"}, ssl_context=_ssl_context())
-        roots = [Path(settings.MEDIA_ROOT), Path(settings.STATIC_ROOT)]
-        roots += [Path(d) for d in settings.STATICFILES_DIRS]
+        roots = [Path(settings.STATIC_ROOT)] + [Path(d) for d in settings.STATICFILES_DIRS]
         self.roots = [root.resolve() for root in roots]
+        self.files = {Path(f).resolve() for f in media_files}
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         if not url.startswith("file:"):
             raise ValueError(f"Remote resources are not fetched in PDFs: {url}")
         path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
-            raise ValueError(f"File outside static and media roots: {path}")
+        allowed = path in self.files or any(path.is_relative_to(root) for root in self.roots)
+        if not allowed:
+            raise ValueError(f"File outside static files and this organisation's media: {path}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type}, 200)
 
 
-def render_pdf(template: str, context: dict[str, object], *, language: str = "fr") -> bytes:
+def static_file_uri(name: str) -> str:
+    found = finders.find(name)
+    return Path(found).resolve().as_uri() if found else ""
+
+
+def organisation_media(company) -> tuple[Path, ...]:
+    """The media files a document of ``company``'s organisation may embed: its logo."""
+    return (Path(company.logo.path),) if company.logo else ()
+
+
+def render_pdf(
+    template: str, context: dict[str, object], *, company=None, language: str = "fr"
+) -> bytes:
+    """Render a document of ``company``'s organisation: its logo is the only media file the
+    fetcher may read, and the template gets it as ``logo_uri``."""
+    media = organisation_media(company) if company is not None else ()
+    if company is not None:
+        context = {**context, "logo_uri": media[0].resolve().as_uri() if media else ""}
     with translation.override(language):
         html = render_to_string(template, context)
     document = HTML(
         string=html,
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
-        url_fetcher=LocalFilesFetcher(),
+        url_fetcher=LocalFilesFetcher(media),
     )
     return document.write_pdf(font_config=font_config())
 
 
 def render_invoice_pdf(invoice) -> bytes:
     company = company_settings_for(invoice.organisation)
-    logo_uri = ""
-    if company.logo:
-        logo_uri = Path(company.logo.path).resolve().as_uri()
     return render_pdf(
         "invoices/invoice_pdf.html",
         {
@@ -80,7 +101,7 @@ def render_invoice_pdf(invoice) -> bytes:
             "breakdown": invoice.vat_breakdown(),
             "company": company,
             "customer": invoice.customer,
-            "logo_uri": logo_uri,
         },
+        company=company,
         language=invoice.customer.language or "fr",
     )

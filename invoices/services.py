@@ -1,7 +1,6 @@
 """Invoice services: readiness, numbering, issuing and PDF generation."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.urls import reverse
@@ -11,12 +10,11 @@ from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
+from commbilling.vat import FRENCH_VAT_RATES
 
 from .models import Customer, Invoice
 from .numbering import take_next_number
 from .storage import store_pdf
-
-FRENCH_VAT_RATES = {Decimal("0"), Decimal("2.1"), Decimal("5.5"), Decimal("10"), Decimal("20")}
 
 CUSTOMER_REQUIRED = ["legal_name", "street", "postal_code", "city", "country"]
 SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren", "vat_number"]

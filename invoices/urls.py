@@ -6,6 +6,7 @@ app_name = "invoices"
 
 urlpatterns = [
     path("", views.invoice_list, name="list"),
+    path("export.csv", views.invoice_export, name="export"),
     path("new/", views.invoice_create, name="create"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("<int:pk>/edit/", views.invoice_edit, name="edit"),

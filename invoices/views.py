@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from activity import services as activity
 from activity.models import ActivityLog, Event, Trigger
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
+from commbilling.spreadsheet import csv_response
 
 from . import services
 from .forms import (
@@ -60,9 +61,8 @@ def _page_template(request: OrganisationHttpRequest, template: str, partial: str
 # --- Invoices list ---------------------------------------------------------------
 
 
-@require_GET
-@accountant_required
-def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
+def _filtered_invoices(request: OrganisationHttpRequest):
+    """The organisation's invoices as the list's filters and sort ask (the page and its CSV)."""
     invoices = Invoice.objects.for_organisation(request.organisation).select_related("customer")
     status = request.GET.get("status", "")
     if status in Invoice.Status.values:
@@ -76,6 +76,40 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
     if sort not in SORTS:
         sort = ""
     invoices = invoices.order_by(*(SORTS[sort] if sort else DEFAULT_ORDER))
+    return invoices, status, q, sort
+
+
+@require_GET
+@accountant_required
+def invoice_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
+    """The list as filtered, for a spreadsheet: amounts and dates in the reader's format."""
+    invoices, *_filters = _filtered_invoices(request)
+    header = [
+        _("Number"), _("Customer"), _("Status"), _("Issue date"), _("Due date"),
+        _("Total excl. VAT"), _("VAT"), _("Total incl. VAT"), _("Paid"), _("Refunded"),
+    ]  # fmt: skip
+    rows = (
+        (
+            i.number or str(i),
+            i.customer.legal_name,
+            i.get_status_display(),
+            i.issue_date,
+            i.due_date,
+            i.total_excl_vat,
+            i.total_vat,
+            i.total_incl_vat,
+            i.amount_paid,
+            i.amount_refunded,
+        )
+        for i in invoices.iterator(chunk_size=2000)
+    )
+    return csv_response(_("invoices") + ".csv", header, rows)
+
+
+@require_GET
+@accountant_required
+def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
+    invoices, status, q, sort = _filtered_invoices(request)
     paginator = CappedPaginator(invoices, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -368,9 +402,12 @@ def customer_rerun_failed(request: OrganisationHttpRequest, pk: int) -> HttpResp
         for record in activity.failures_unblocked_by(model_field_owner=customer)
         if activity.retry_record(record=record, actor=request.user)
     ]
-    notice = ngettext(
-        "%(n)d failed task queued again.", "%(n)d failed tasks queued again.", len(queued)
-    ) % {"n": len(queued)}
+    if queued:
+        notice = ngettext(
+            "%(n)d failed task queued again.", "%(n)d failed tasks queued again.", len(queued)
+        ) % {"n": len(queued)}
+    else:
+        notice = _("No failed task to queue again: they are all queued or done already.")
     if not request.htmx:
         messages.success(request, notice)
         return redirect(customer)

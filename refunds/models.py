@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Organisation, OrganisationQuerySet
+from accounts.models import CompanySettings, Organisation, OrganisationQuerySet
 from activity.errors import AutomationError
 from activity.models import TrackedQuerySet, TrackedRecord
 from invoices.models import ZERO, Invoice
@@ -85,10 +85,15 @@ class Refund(TrackedRecord):
     transfer_details = models.JSONField(_("transfer details"), default=dict, blank=True)
     executed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = RefundQuerySet.as_manager()
 
@@ -105,6 +110,12 @@ class Refund(TrackedRecord):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
         ]
+
+    @property
+    def provider_label(self) -> str:
+        """The provider as the company settings name it ("Manual bank transfer"), not its code."""
+        choices = dict(CompanySettings.PaymentProvider.choices)
+        return str(choices.get(self.provider, self.provider))
 
     def __str__(self) -> str:
         return _("Refund #%(pk)s") % {"pk": self.pk}
@@ -148,7 +159,9 @@ class Refund(TrackedRecord):
 class CreditNote(models.Model):
     """The avoir: numbered in its own gapless series, issued when the refund is done."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     number = models.CharField(_("number"), max_length=32, editable=False)
     refund = models.OneToOneField(
         Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="credit_note"

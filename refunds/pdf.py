@@ -1,7 +1,5 @@
 """Credit note PDFs, through the invoices' WeasyPrint setup."""
 
-from pathlib import Path
-
 from accounts.models import CompanySettings
 from invoices.pdf import render_pdf
 
@@ -12,7 +10,6 @@ def render_credit_note_pdf(
     credit_note: CreditNote, *, parts: list[dict], company: CompanySettings
 ) -> bytes:
     invoice = credit_note.invoice
-    logo_uri = Path(company.logo.path).resolve().as_uri() if company.logo else ""
     return render_pdf(
         "refunds/credit_note_pdf.html",
         {
@@ -22,7 +19,7 @@ def render_credit_note_pdf(
             "parts": parts,
             "company": company,
             "customer": invoice.customer,
-            "logo_uri": logo_uri,
         },
+        company=company,
         language=invoice.customer.language or "fr",
     )

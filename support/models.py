@@ -72,7 +72,9 @@ class Ticket(models.Model):
     RUNNING_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
     REOPENED_BY_REPLY = (Status.WAITING, Status.RESOLVED, Status.CLOSED)
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requester"),
@@ -109,9 +111,14 @@ class Ticket(models.Model):
     # What the help button knew: process, record label and URL, cause, message, log id.
     context = models.JSONField(_("context"), default=dict, blank=True)
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("record type"),
     )
-    object_id = models.BigIntegerField(null=True, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     activity = models.ForeignKey(
         ActivityLog,
@@ -207,7 +214,9 @@ class Ticket(models.Model):
 
 
 class TicketMessage(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket")
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT
     )
@@ -233,22 +242,28 @@ def attachment_path(instance: "TicketAttachment", filename: str) -> str:
 
 
 class TicketAttachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket")
+    )
     message = models.ForeignKey(
         TicketMessage,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="attachments",
+        verbose_name=_("message"),
     )
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
     name = models.CharField(_("name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role
 from commbilling.celery import IO_QUEUE_SUFFIX
@@ -44,6 +46,11 @@ TEST_AUTOMATION = {
 settings.CELERY_TASK_DEFAULT_QUEUE = UNCONSUMED_QUEUE
 settings.MEDIA_ROOT = TEST_MEDIA
 settings.AUTOMATION = TEST_AUTOMATION
+settings.INCIDENT_EMAILS = False
+# This run's own cache keys (the alert bar's versions), shared with its workers.
+TEST_CACHE_PREFIX = TEST_QUEUE
+for _cache in settings.CACHES.values():
+    _cache["KEY_PREFIX"] = TEST_CACHE_PREFIX
 # The product is French first; its tests read English, the source language of the
 # messages. French rendering has tests of its own (tests/accounts/test_i18n.py).
 settings.LANGUAGE_CODE = "en"
@@ -78,7 +85,8 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: 
 def run_queued(*, rounds: int = 20) -> int:
     """Run, in this process, the task of every queued record of every declared process
     (and of the records those create), as a worker would: through the real runner, with
-    automatic retries run at once. Returns how many tasks ran."""
+    automatic retries run at once. A record held until a later time (waiting for a
+    service to answer) is left queued. Returns how many tasks ran."""
     from activity import processes
 
     ran = 0
@@ -86,7 +94,9 @@ def run_queued(*, rounds: int = 20) -> int:
         queued = [
             (process, record)
             for process in processes.all_processes()
-            for record in process.model.objects.filter(status=process.model.STATUS_QUEUED)
+            for record in process.model.objects.filter(status=process.model.STATUS_QUEUED).filter(
+                Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=timezone.now())
+            )
         ]
         if not queued:
             return ran
@@ -256,6 +266,10 @@ def worker_env() -> dict[str, str]:
         "AUTOMATION_BACKOFF_MAX_SECONDS": str(TEST_AUTOMATION["BACKOFF_MAX_SECONDS"]),
         "AUTOMATION_STUCK_AFTER_SECONDS": str(TEST_AUTOMATION["STUCK_AFTER_SECONDS"]),
         "DB_CONN_MAX_AGE": "0",
+        # Tests that need them start workers with heartbeats and incident e-mails on.
+        "HEARTBEAT_SECONDS": "0",
+        "CACHE_KEY_PREFIX": TEST_CACHE_PREFIX,
+        "INCIDENT_EMAILS": "false",
     }
 
 

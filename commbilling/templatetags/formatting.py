@@ -10,9 +10,13 @@ without ``{% load %}``. They wrap commbilling.l10n, which Python code calls dire
     {{ line.vat_rate|percent }}               5,5 %          5.5%
     {{ invoice.issue_date|local_date }}       27/11/2026     27 Nov 2026
     {{ entry.created_at|local_datetime }}      27/11/2026 20:16   27 Nov 2026 20:16
+    {% translate "Paid" %}{% colon %} 12,00 €  Payé : 12,00 €   Paid: €12.00
+    {% shorten entry.message 200 %}           first sentences, "more" opens the rest
+    {% if company|vowel_initial %}…{% blocktranslate context "vowel" %}…   d'Atelier / de Brasserie
 """
 
 from django import template
+from django.template.loader import render_to_string
 
 from commbilling import l10n
 
@@ -42,3 +46,21 @@ def local_date(value) -> str:
 @register.filter
 def local_datetime(value) -> str:
     return l10n.format_datetime(value)
+
+
+@register.simple_tag
+def colon() -> str:
+    return l10n.label_colon()
+
+
+@register.filter
+def vowel_initial(value) -> bool:
+    return l10n.vowel_initial(str(value or ""))
+
+
+@register.simple_tag
+def shorten(text, limit: int = 200) -> str:
+    """The first whole sentences of ``text``; the rest one click away (a <details>)."""
+    text = " ".join(str(text or "").split())
+    short = l10n.shorten_by_sentence(text, int(limit))
+    return render_to_string("_shorten.html", {"short": short, "rest": text[len(short) :].strip()})

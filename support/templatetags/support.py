@@ -31,7 +31,10 @@ def business_duration(value: timedelta | None) -> str:
         return ""
     seconds = int(abs(value.total_seconds()))
     hours, minutes = seconds // 3600, (seconds % 3600) // 60
-    text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    if hours:
+        text = _("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    else:
+        text = _("%(minutes)s min") % {"minutes": minutes}
     if value < timedelta(0):
         return _("overdue by %(time)s") % {"time": text}
     return text

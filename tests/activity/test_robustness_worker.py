@@ -258,6 +258,8 @@ def test_a_pool_process_killed_mid_generation_is_redelivered_and_keeps_the_numbe
     assert pid != worker.process.pid
     os.kill(pid, signal.SIGKILL)
     invoice = wait_for(lambda: _settled(invoice), timeout=60)
+    # The runner logs the success just after the service commits.
+    wait_for(lambda: _count(invoice, Event.SUCCEEDED) or invoice.status == Invoice.Status.FAILED)
 
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
     assert invoice.number == number

@@ -1,7 +1,7 @@
 """The whole failure flow in a real browser, with a real worker:
 
-log in → an invoice fails for a missing customer address → the alert appears without a
-reload → fix the customer inline → Regenerate → Generated → download the PDF.
+log in → an invoice fails for a missing customer address → its incident appears in the
+alert bar without a reload → fix the customer inline → Regenerate → Generated → download the PDF.
 """
 
 import os
@@ -87,21 +87,23 @@ def test_an_accountant_fixes_a_failed_invoice_and_downloads_its_pdf(
     # Issued elsewhere (another tab, a schedule): the open dashboard learns it by polling.
     services.issue_invoice(invoice=invoice, actor=accountant)
     wait_for(lambda: _status(invoice) == Invoice.Status.FAILED)
-    alert = page.locator(f"#alerts .alert >> text={invoice}")
-    alert.wait_for(state="visible", timeout=15_000)  # the slot polls every 3 s
+    bar = page.locator("#alert-bar[data-count='1']")
+    bar.wait_for(state="attached", timeout=15_000)  # the bar polls every 5 s
+    page.wait_for_function("document.title.startsWith('(1) ')")  # the tab shows the count
     shots.mkdir(parents=True, exist_ok=True)
     page.reload()  # for the screenshot: counters and the open-alerts table, up to date
-    alert.wait_for(state="visible")
+    page.locator("#alert-bar summary").click()
+    link = page.locator("#alert-bar .incident a", has_text=str(invoice))
+    link.wait_for(state="visible")
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
     detail_url = re.compile(rf"/invoices/{invoice.pk}/$")
-    link = page.locator("#alerts .alert a", has_text=str(invoice))
     link.click()
     try:
         page.wait_for_url(detail_url, timeout=5_000)
     except PlaywrightTimeoutError:
-        # The slot is re-rendered every 3 s: a click can hit the copy being swapped out.
-        link.click()
+        # A poll can swap the bar at the moment of the click.
+        page.locator("#alert-bar .incident a", has_text=str(invoice)).click()
         page.wait_for_url(detail_url)
     assert page.locator("#automation-status .badge.status-failed").is_visible()
     fix = page.locator("#customer-fix")

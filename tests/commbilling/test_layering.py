@@ -2,7 +2,7 @@
 no two apps depend on each other (module level or inside a function).
 
     commbilling (foundations: settings helpers, typed requests, pagination, l10n, forms)
-    < accounts < activity < invoices < emails < refunds < support
+    < accounts < activity < incidents < invoices < emails < refunds < support
     < commbilling.urls / commbilling.views (the project, which assembles everything)
 
 An app not listed here (a new one) sits above all the listed ones: nothing below may
@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = ["accounts", "activity", "invoices", "emails", "refunds", "support"]
+LAYERS = ["accounts", "activity", "incidents", "invoices", "emails", "refunds", "support"]
 # Modules of commbilling that assemble the project: they may import any app.
 PROJECT_MODULES = {"commbilling.urls", "commbilling.views", "commbilling.settings"}
 TOP = len(LAYERS) + 1

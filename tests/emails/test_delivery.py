@@ -87,8 +87,9 @@ def test_a_rejected_recipient_bounces_with_the_servers_text(accountant, smtp_ser
     assert Alert.objects.open().get(object_id=message.pk, process=message.process.name)
 
 
-def test_a_refused_connection_is_retried_then_fails_with_an_alert(accountant):
+def test_a_refused_connection_waits_for_the_server_instead_of_failing(accountant):
     from accounts.models import CompanySettings
+    from incidents.models import Circuit, CircuitWait, Incident
 
     CompanySettings.objects.filter(organisation=accountant.organisation).update(
         smtp_host="127.0.0.1", smtp_port=free_port()
@@ -97,14 +98,17 @@ def test_a_refused_connection_is_retried_then_fails_with_an_alert(accountant):
 
     message = services.queue_invoice_email(invoice=invoice)
 
-    run_queued()
+    assert run_queued() == 1  # tried once, then held: not retried while the door is closed
+    wait = CircuitWait.objects.get(object_id=message.pk)
     message.refresh_from_db()
-    assert message.status == EmailMessage.Status.FAILED
+    assert message.status == EmailMessage.Status.QUEUED  # waiting, not failed
+    assert message.attempts == 0  # the attempt that met the closed door is given back
+    assert message.next_retry_at is not None
     assert message.last_cause == Cause.CONNECTIVITY
-    assert message.attempts == 3  # MAX_ATTEMPTS in tests
     assert message.last_error_details["service"] == "smtp"
-    alert = Alert.objects.open().get(object_id=message.pk, process=message.process.name)
-    assert alert.cause == Cause.CONNECTIVITY
+    assert wait.circuit.state == Circuit.State.OPEN
+    assert Incident.objects.open().get().service == "smtp"
+    assert not Alert.objects.filter(object_id=message.pk, process=message.process.name).exists()
     assert invoice.__class__.objects.get(pk=invoice.pk).status == Invoice.Status.GENERATED
 
 

@@ -15,8 +15,8 @@ def _customer(ctx):
 def _generated_invoice(ctx):
     from django.core.files.base import ContentFile
 
-    invoice = InvoiceFactory(organisation=ctx.organisation, number="F-2026-000009")
-    invoice.pdf.save("F-2026-000009.pdf", ContentFile(b"%PDF-1.7 test"))
+    invoice = InvoiceFactory(organisation=ctx.organisation, number="F-2026-900009")
+    invoice.pdf.save("F-2026-900009.pdf", ContentFile(b"%PDF-1.7 test"))
     return {"pk": invoice.pk}
 
 
@@ -40,6 +40,7 @@ def _failed_invoice(ctx):
 
 MATRIX = [
     Row("invoices:list", ACCOUNTANT_PAGE),
+    Row("invoices:export", ACCOUNTANT_PAGE),
     Row("invoices:detail", RECORD, make=_invoice),
     Row("invoices:issue", RECORD, method="post", make=_invoice),
     Row("invoices:pdf", RECORD, make=_generated_invoice),

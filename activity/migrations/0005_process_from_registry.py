@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activity', '0003_activitylog_base_manager'),
+        ('activity', '0004_verbose_names'),
     ]
 
     operations = [

@@ -1,0 +1,71 @@
+"""Why a connection failed, in words that are true, in the reader's language.
+
+A DNS failure is "host not found": no server answered, so it is never shown as a server's
+reply. Errors carry a stable ``reason`` code in their details (with the raw system text kept
+beside it, for support); the text is written when the message is shown.
+"""
+
+import errno
+import socket
+import ssl
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+HOST_NOT_FOUND = "host_not_found"
+DNS_FAILURE = "dns_failure"
+CONNECTION_REFUSED = "connection_refused"
+TIMEOUT = "timeout"
+NETWORK_UNREACHABLE = "network_unreachable"
+DISCONNECTED = "disconnected"
+TLS_FAILED = "tls_failed"
+
+TEXTS = {
+    HOST_NOT_FOUND: gettext_lazy("host not found: no DNS record for this name"),
+    DNS_FAILURE: gettext_lazy("name lookup (DNS) failed for the moment"),
+    CONNECTION_REFUSED: gettext_lazy("connection refused: nothing listens on that port"),
+    TIMEOUT: gettext_lazy("no answer within the time limit"),
+    NETWORK_UNREACHABLE: gettext_lazy("network unreachable"),
+    DISCONNECTED: gettext_lazy("the connection was closed before the answer"),
+    TLS_FAILED: gettext_lazy("the secure connection (TLS) could not be set up"),
+}
+TEXTS_WITH_HOST = {
+    HOST_NOT_FOUND: gettext_lazy("host %(host)s not found: no DNS record for this name"),
+    CONNECTION_REFUSED: gettext_lazy(
+        "connection refused by %(host)s: nothing listens on that port"
+    ),
+    TIMEOUT: gettext_lazy("no answer from %(host)s within the time limit"),
+}
+
+_HOST_NOT_FOUND_CODES = {
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+}
+
+
+def reason_of(exc: BaseException) -> str:
+    """The reason code of a connection error, or "" when it is none of the known ones."""
+    if isinstance(exc, socket.gaierror):
+        return HOST_NOT_FOUND if exc.errno in _HOST_NOT_FOUND_CODES else DNS_FAILURE
+    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
+        return TLS_FAILED
+    if isinstance(exc, TimeoutError) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
+        return TIMEOUT
+    if isinstance(exc, ConnectionRefusedError):
+        return CONNECTION_REFUSED
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return NETWORK_UNREACHABLE
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return DISCONNECTED
+    if type(exc).__name__ == "SMTPServerDisconnected":
+        return DISCONNECTED
+    return ""
+
+
+def describe(reason: str, *, host: str = "", raw: str = "") -> str:
+    """The reason in the active language; an unknown code shows the system's own text."""
+    if reason in TEXTS_WITH_HOST and host:
+        return TEXTS_WITH_HOST[reason] % {"host": host}
+    if reason in TEXTS:
+        return str(TEXTS[reason])
+    return raw or _("unknown error")

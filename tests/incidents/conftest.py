@@ -1,0 +1,1 @@
+from tests.emails.conftest import smtp_server, smtp_server_factory  # noqa: F401

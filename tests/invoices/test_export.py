@@ -1,0 +1,58 @@
+"""The invoice list as CSV: its filters; amounts and dates as a spreadsheet reads them."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(response, delimiter):
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")  # Excel reads accents only with the byte order mark
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=delimiter))
+
+
+@pytest.fixture
+def invoices(organisation):
+    big = InvoiceFactory(organisation=organisation, number="F-2026-000101",
+                         lines=[("Conseil", "1", "1891.00", "20")])  # fmt: skip
+    big.issue_date = dt.date(2026, 11, 27)
+    big.status = "generated"
+    big.save()
+    InvoiceFactory(organisation=organisation)  # a draft
+    return big
+
+
+def test_french_csv_has_semicolons_decimal_commas_and_day_first_dates(
+    settings, accountant_client, invoices
+):
+    settings.LANGUAGE_CODE = "fr"
+
+    response = accountant_client.get(reverse("invoices:export"), {"status": "generated"})
+
+    rows = _rows(response, ";")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert rows[0][:4] == ["Numéro", "Client", "Statut", "Date d'émission"]
+    assert len(rows) == 2  # the filter applies: the draft is left out
+    assert rows[1][0] == "F-2026-000101"
+    assert rows[1][3] == "27/11/2026"
+    assert rows[1][5:8] == ["1891,00", "378,20", "2269,20"]
+
+
+def test_english_csv_has_commas_and_decimal_points(accountant_client, invoices):
+    response = accountant_client.get(reverse("invoices:export"), {"q": "F-2026-000101"})
+
+    rows = _rows(response, ",")
+    assert rows[1][5:8] == ["1891.00", "378.20", "2269.20"]
+
+
+def test_another_organisation_s_invoices_are_not_exported(other_accountant_client, invoices):
+    response = other_accountant_client.get(reverse("invoices:export"))
+
+    assert len(_rows(response, ",")) == 1  # the header only
