@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.request import url2pathname
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML
@@ -61,11 +60,6 @@ class LocalFilesFetcher(URLFetcher):
             raise ValueError(f"File outside static files and this organisation's media: {path}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type}, 200)
-
-
-def static_file_uri(name: str) -> str:
-    found = finders.find(name)
-    return Path(found).resolve().as_uri() if found else ""
 
 
 def organisation_media(company) -> tuple[Path, ...]:
