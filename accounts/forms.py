@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from commbilling.forms import MAX_INVOICE_TOTAL, WriteOnlySecretsMixin, localized_formfield
+from commbilling.vat import FRENCH_VAT_RATES
 
 from .models import CompanySettings
 
@@ -64,8 +65,6 @@ class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
             self.fields[name].validators += [MinValueValidator(low), MaxValueValidator(high)]
 
     def clean_default_vat_rate(self) -> Decimal:
-        from invoices.services import FRENCH_VAT_RATES
-
         rate = self.cleaned_data["default_vat_rate"]
         if rate not in FRENCH_VAT_RATES:
             rates = ", ".join(f"{r.normalize():f}" for r in sorted(FRENCH_VAT_RATES))

@@ -240,5 +240,11 @@ class CompanySettings(models.Model):
         return self.legal_name or str(self.organisation)
 
 
+def company_settings_for(organisation: Organisation) -> CompanySettings:
+    """The organisation's company settings (created empty the first time they are read)."""
+    company, _created = CompanySettings.objects.get_or_create(organisation=organisation)
+    return company
+
+
 # Groups are the roles: changes to their permissions belong in the audit trail too.
 register_history(Group, app="accounts", m2m_fields=["permissions"])

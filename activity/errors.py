@@ -8,9 +8,14 @@ Everything a message needs is kept in ``details`` (JSON) so that the text is ren
 in the reader's language when it is shown (see ``activity.messages``).
 """
 
+import socket
+import traceback
 from dataclasses import asdict, dataclass
 
-from .models import Cause
+from django.db import InterfaceError, OperationalError
+
+from . import reasons
+from .choices import Cause
 
 
 @dataclass(frozen=True)
@@ -139,3 +144,22 @@ class Refused(AutomationError):
             details={"service": service, "remote": remote, **(details or {})},
         )
         self.final_status = final_status
+
+
+def classify(exc: BaseException) -> AutomationError:
+    """Map an exception a service did not classify to a cause."""
+    if isinstance(exc, AutomationError):
+        return exc
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return Unreachable("database", str(exc).strip()[:300])
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
+        return Unreachable("network", str(exc)[:300], reason=reasons.reason_of(exc))
+    error = AutomationError(
+        f"Internal error: {type(exc).__name__}: {exc}",
+        details={
+            "error": type(exc).__name__,
+            "exception": str(exc)[:1000],
+            "traceback": traceback.format_exc()[-5000:],
+        },
+    )
+    return error

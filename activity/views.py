@@ -13,19 +13,19 @@ from accounts.decorators import accountant_required
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import keyset_paginate
 
-from . import automation as registry
-from . import services
+from . import processes, services
 from .forms import ActivityFilterForm
-from .models import ActivityLog, Alert
+from .labels import with_current_labels
+from .models import ActivityLog, Alert, TrackedRecord
 
 
 def _get_alert_for_user(request: OrganisationHttpRequest, pk: int) -> Alert:
     return get_object_or_404(Alert.objects.for_organisation(request.organisation), pk=pk)
 
 
-def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int):
+def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int) -> TrackedRecord:
     try:
-        model = registry.get(process).model
+        model = processes.get(process).model
     except KeyError as exc:
         raise Http404 from exc
     return get_object_or_404(model.objects.for_organisation(request.organisation), pk=pk)
@@ -34,11 +34,12 @@ def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int
 @require_GET
 @accountant_required
 def log_list(request: OrganisationHttpRequest) -> TemplateResponse:
-    form = ActivityFilterForm(request.GET or None)
+    form = ActivityFilterForm(request.GET or None, organisation=request.organisation)
     entries = form.filter(
         ActivityLog.objects.for_organisation(request.organisation).select_related("actor")
     )
     page = keyset_paginate(entries, request.GET.get("cursor"), size=50)
+    with_current_labels(page.items)
     query = request.GET.copy()
     query.pop("cursor", None)
     template = "activity/log.html#results" if request.htmx else "activity/log.html"
@@ -55,22 +56,44 @@ class _Echo:
 @require_GET
 @accountant_required
 def log_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
-    form = ActivityFilterForm(request.GET or None)
+    form = ActivityFilterForm(request.GET or None, organisation=request.organisation)
     entries = form.filter(ActivityLog.objects.for_organisation(request.organisation)).order_by(
         "-id"
     )
     writer = csv.writer(_Echo())
     header = [
-        "time", "process", "event", "level", "record", "cause", "message",
-        "attempt", "trigger", "actor", "task_id", "worker", "duration_ms",
-    ]  # fmt: skip
+        "time",
+        "process",
+        "event",
+        "level",
+        "record",
+        "cause",
+        "message",
+        "attempt",
+        "trigger",
+        "actor",
+        "task_id",
+        "worker",
+        "duration_ms",
+    ]
 
     def rows() -> Iterator[str]:
         yield writer.writerow(header)
         for entry in entries.values_list(
-            "created_at", "process", "event", "level", "record_label", "cause", "message",
-            "attempt", "trigger", "actor__username", "task_id", "worker", "duration_ms",
-        ).iterator(chunk_size=2000):  # fmt: skip
+            "created_at",
+            "process",
+            "event",
+            "level",
+            "record_label",
+            "cause",
+            "message",
+            "attempt",
+            "trigger",
+            "actor__username",
+            "task_id",
+            "worker",
+            "duration_ms",
+        ).iterator(chunk_size=2000):
             yield writer.writerow([entry[0].isoformat(), *entry[1:]])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -79,11 +102,13 @@ def log_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
 
 
 def _alerts_response(request: OrganisationHttpRequest) -> TemplateResponse:
-    open_alerts = (
-        Alert.objects.for_organisation(request.organisation)
-        .unacknowledged()
-        .select_related("activity")
-        .order_by("-created_at")[:5]
+    open_alerts = with_current_labels(
+        list(
+            Alert.objects.for_organisation(request.organisation)
+            .unacknowledged()
+            .select_related("activity")
+            .order_by("-created_at")[:5]
+        )
     )
     return TemplateResponse(request, "activity/_alerts.html", {"alerts": open_alerts})
 

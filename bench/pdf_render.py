@@ -15,8 +15,9 @@ from PIL import Image
 from weasyprint import HTML, __version__
 from weasyprint.text.fonts import FontConfiguration
 
+from accounts.models import company_settings_for
 from invoices import pdf
-from invoices.services import assign_invoice_number, company_settings_for
+from invoices.services import assign_invoice_number
 from tests.factories import InvoiceFactory, OrganisationFactory
 
 

@@ -31,7 +31,7 @@ from django.utils import translation
 from weasyprint import HTML
 
 from accounts.models import CompanySettings
-from activity import automation as registry
+from activity import processes
 from commbilling.celery import IO_QUEUE_SUFFIX, app
 from emails.models import EmailMessage
 from invoices import pdf, services
@@ -48,7 +48,7 @@ LINES = [
 
 def _task(model):
     app.loader.import_default_modules()  # the apps' tasks modules
-    return app.tasks[registry.for_model(model).task_name]
+    return app.tasks[processes.for_model(model).task_name]
 
 
 def _new_invoices(organisation, count: int) -> list[Invoice]:

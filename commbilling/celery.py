@@ -37,14 +37,3 @@ def _check_database_connections(task=None, **kwargs) -> None:
     if task is not None and getattr(task.request, "is_eager", False):
         return  # run in the caller's process, maybe inside its transaction
     close_old_connections()
-
-
-if os.environ.get("COMMBILLING_TEST_WORKER") == "1":
-
-    @task_prerun.connect
-    def _forget_content_types(**kwargs) -> None:
-        # The test suite flushes the database between tests, which renumbers content
-        # types; a worker living across tests must not keep the old ids.
-        from django.contrib.contenttypes.models import ContentType
-
-        ContentType.objects.clear_cache()

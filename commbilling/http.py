@@ -1,12 +1,18 @@
 """Typed request classes for views (django-stubs knows nothing of our attributes)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
-from accounts.models import Organisation, User
+if TYPE_CHECKING:  # types only: commbilling's foundations import no app
+    from accounts.models import Organisation, User
 
 
 class AuthenticatedHttpRequest(HttpRequest):
+    # HttpRequest.user is a User | AnonymousUser: a login-required view narrows it.
     user: User  # type: ignore[assignment]
     htmx: HtmxDetails
 

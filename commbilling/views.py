@@ -5,7 +5,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import accountant_required
-from activity import automation
+from activity import processes
+from activity.labels import with_current_labels
 from activity.models import Alert
 
 from .http import OrganisationHttpRequest
@@ -15,7 +16,7 @@ from .http import OrganisationHttpRequest
 @accountant_required
 def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
     sections = []
-    for process in automation.all_automations():
+    for process in processes.all_processes():
         model = process.model
         counts = dict(
             model.objects.for_organisation(request.organisation)
@@ -34,11 +35,13 @@ def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
                 ],
             }
         )
-    alerts = (
-        Alert.objects.for_organisation(request.organisation)
-        .open()
-        .select_related("activity")
-        .order_by("-created_at")[:20]
+    alerts = with_current_labels(
+        list(
+            Alert.objects.for_organisation(request.organisation)
+            .open()
+            .select_related("activity")
+            .order_by("-created_at")[:20]
+        )
     )
     return TemplateResponse(request, "dashboard.html", {"sections": sections, "alerts": alerts})
 

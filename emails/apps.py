@@ -7,25 +7,23 @@ class EmailsConfig(AppConfig):
     verbose_name = _("E-mails")
 
     def ready(self) -> None:
-        from activity import automation
-        from activity.models import Process
+        from activity.signals import status_changed
+        from invoices.models import Invoice
 
         from . import services, webhooks
 
-        automation.register(
-            automation.Automation(
-                process=Process.EMAIL_DELIVERY,
-                model_label="emails.EmailMessage",
-                task_name="emails.send_email",
-                list_url_name="emails:list",
-                execute=lambda record: services.send_email(message=record),
-            )
-        )
         webhooks.connect()
+        # The automatic e-mail of a generated invoice: queued in the transaction that marks
+        # it generated (invoices sits below e-mails and does not call them).
+        status_changed.connect(
+            services.queue_email_of_generated_invoice,
+            sender=Invoice,
+            dispatch_uid="emails.queue_email_of_generated_invoice",
+        )
 
         from incidents import circuits
 
         from .probes import probe_smtp
 
+        # What tells that the SMTP server answers again (the process depends on "smtp").
         circuits.register_probe("smtp", probe_smtp)
-        circuits.register_dependency(Process.EMAIL_DELIVERY, "smtp")

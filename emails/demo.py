@@ -37,8 +37,18 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         .order_by("id")
     )
     # The demo never talks to a mail server here: it writes each state as the worker would.
-    states = ["sent", "delivered", "queued", "failed_missing", "bounced", "failed_auth",
-              "retrying", "sent", "delivered", "sent"]  # fmt: skip
+    states = [
+        "sent",
+        "delivered",
+        "queued",
+        "failed_missing",
+        "bounced",
+        "failed_auth",
+        "retrying",
+        "sent",
+        "delivered",
+        "sent",
+    ]
     now = timezone.now()
     for invoice, state in zip(invoices, states, strict=False):
         message = services.create_email(
@@ -60,14 +70,18 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         if state in ("sent", "delivered"):
             reply = f"2.0.0 Ok: queued as {rng.randrange(16**10):010X}"
             _attempt(message, 1, EmailAttempt.Outcome.ACCEPTED, 250, reply)
-            EmailMessage.objects.filter(pk=message.pk).update(
+            EmailMessage.objects.mark_succeeded(
+                message,
                 status=state,
+                from_statuses=[EmailMessage.Status.QUEUED],
                 sent_at=now - timedelta(minutes=rng.randint(5, 500)),
                 delivered_at=now if state == "delivered" else None,
                 smtp_code=250,
                 smtp_reply=reply,
             )
-            Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.SENT)
+            Invoice.objects.transition(
+                invoice, to=Invoice.Status.SENT, from_statuses=[Invoice.Status.GENERATED]
+            )
             continue
         if state == "failed_missing":
             # As it really happens: the customer has no billing e-mail.
@@ -92,10 +106,20 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         elif state == "failed_auth":
             code, reply = 535, "5.7.8 Authentication credentials invalid"
             error = WrongSettings(
-                [FieldProblem("companysettings", None, "SMTP", "smtp_password", "SMTP password",
-                              "invalid", "/accounts/settings/")],
-                remote=f"{code} {reply}", service="smtp",
-            )  # fmt: skip
+                [
+                    FieldProblem(
+                        "companysettings",
+                        None,
+                        "SMTP",
+                        "smtp_password",
+                        "SMTP password",
+                        "invalid",
+                        "/accounts/settings/",
+                    )
+                ],
+                remote=f"{code} {reply}",
+                service="smtp",
+            )
             status = ""
         else:  # retrying
             code, reply = 421, "4.3.2 Service not available, closing transmission channel"
@@ -111,10 +135,11 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         _attempt(message, 1, EmailAttempt.Outcome.FAILED, code, reply)
         activity.record_failure(
             record=message,
-            process=message.PROCESS,
+            process=message.process.name,
             cause=error.cause,  # type: ignore[attr-defined]
             message=str(error),
             details=error.details,  # type: ignore[attr-defined]
             attempt=1,
             status=status,
+            from_statuses=(EmailMessage.Status.QUEUED,),
         )

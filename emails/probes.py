@@ -2,7 +2,7 @@
 
 from accounts.models import Organisation
 
-from .services import mailer_for
+from .mailer import mailer_for
 
 
 def probe_smtp(organisation: Organisation) -> None:

@@ -1,66 +1,27 @@
-"""E-mail services: queue a message, send it once, diagnose what the server said.
+"""Queueing outgoing e-mails: render a message and put it in the outbox, once.
 
-Never twice: the runner claims the message (queued → sending); ``send_email`` refuses a
-message whose acceptance is recorded, records each attempt before talking to the
-server, and records the server's 250 in one transaction right after it arrives. The
-only window left is a worker dying between the 250 and that commit: the retry then
-sends again (at-least-once), with the same Message-ID so receivers can de-duplicate.
+A worker sends it (``emails.sending``) after the transaction that queued it commits; a
+message created inside a larger transaction (an invoice marked generated, a credit note
+issued) exists if and only if that transaction commits.
 """
 
-import dataclasses
-import errno
-import smtplib
-import socket
-import ssl
 from datetime import date, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
-from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.handler import DEFAULT_MAILER_BACKEND
-from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from accounts.models import CompanySettings, Organisation, User
-from activity import reasons
+from accounts.models import CompanySettings, Organisation, User, company_settings_for
 from activity import services as activity
-from activity.errors import (
-    AutomationError,
-    FieldProblem,
-    MissingData,
-    Refused,
-    Unreachable,
-    WrongSettings,
-)
-from activity.models import Cause, Trigger
+from activity.models import Trigger
 from invoices.models import Customer, Invoice
 
-from . import connections, rendering
-from .backends import EmailBackend as RecordingSMTPBackend
-from .models import EmailAttempt, EmailMessage
-
-SMTP_OPTIONS = {
-    "host", "port", "username", "password", "use_tls", "use_ssl", "timeout",
-    "ssl_keyfile", "ssl_certfile",
-}  # fmt: skip
-DNS_NOT_FOUND = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
-
-
-def _company(organisation: Organisation) -> CompanySettings:
-    company, _ = CompanySettings.objects.get_or_create(organisation=organisation)
-    return company
-
-
-# --- Queueing -------------------------------------------------------------------------
+from . import rendering
+from .models import EmailMessage
 
 
 def _msgid_domain(company: CompanySettings) -> str:
@@ -99,7 +60,7 @@ def create_email(
     With an ``idempotency_key`` (or a reminder step) already used, the existing message
     is returned and nothing is queued again.
     """
-    company = _company(organisation)
+    company = company_settings_for(organisation)
     rendered = rendering.render(
         template, {**context, "company": company, "organisation": organisation}, language=language
     )
@@ -197,6 +158,19 @@ def _queue_invoice_email(
     )
 
 
+def queue_email_of_generated_invoice(
+    *, record_id: int, organisation_id: int, new_status: str, **kwargs: object
+) -> None:
+    """Receiver of activity.signals.status_changed for invoices: once an invoice is
+    generated, its e-mail is queued (when the company settings say so), in the same
+    transaction."""
+    if new_status != Invoice.Status.GENERATED:
+        return
+    invoice = Invoice.objects.select_related("organisation", "customer").get(pk=record_id)
+    if company_settings_for(invoice.organisation).auto_send_invoices:
+        queue_invoice_email(invoice=invoice)
+
+
 def send_invoices(*, organisation: Organisation, invoice_ids: list[int], actor: User) -> int:
     """Bulk Send: queue the invoice e-mail of each selected invoice that has its PDF."""
     invoices = (
@@ -251,398 +225,3 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
             )
             queued += 1
     return queued
-
-
-# --- The mailer of an organisation ----------------------------------------------------
-
-
-def _uses_own_server(company: CompanySettings) -> bool:
-    return bool(company.smtp_host)
-
-
-def mailer_for(organisation: Organisation) -> BaseEmailBackend:
-    """The platform's MAILERS["default"], or the organisation's own SMTP server when its
-    company settings name one (its smtp_* fields override the platform's options)."""
-    config: dict = settings.MAILERS["default"]
-    backend_path: str = config.get("BACKEND", DEFAULT_MAILER_BACKEND)
-    options: dict[str, Any] = dict(config.get("OPTIONS", {}))
-    company = _company(organisation)
-    if _uses_own_server(company):
-        if backend_path != DEFAULT_MAILER_BACKEND:
-            options = {"timeout": options.get("timeout", 20)}
-        options = {k: v for k, v in options.items() if k in SMTP_OPTIONS}
-        options |= {
-            "host": company.smtp_host,
-            "port": company.smtp_port or (587 if company.smtp_use_tls else 25),
-            "username": company.smtp_username,
-            "password": company.smtp_password,
-            "use_tls": company.smtp_use_tls,
-            "use_ssl": False,
-        }
-        backend_path = DEFAULT_MAILER_BACKEND
-    backend_class = (
-        RecordingSMTPBackend
-        if backend_path == DEFAULT_MAILER_BACKEND
-        else import_string(backend_path)
-    )
-    # Passing an alias is what Django 6.1 expects of mailers (no deprecation warning).
-    return backend_class(alias="default", **options)
-
-
-def _server_label(backend: BaseEmailBackend) -> str:
-    host = getattr(backend, "host", None)
-    return f"{host}:{backend.port}" if host else type(backend).__module__  # type: ignore[attr-defined]
-
-
-# --- Sending --------------------------------------------------------------------------
-
-
-def _recipients(message: EmailMessage) -> list[str]:
-    """Who to send to now; raises MissingData naming the field to complete."""
-    if message.customer_id is not None:
-        customer = Customer.objects.get(pk=message.customer_id)
-        address = customer.email.strip()
-        fix = FieldProblem(
-            model="customer",
-            object_id=customer.pk,
-            record=str(customer),
-            field="email",
-            label=str(Customer._meta.get_field("email").verbose_name),
-            fix_url=customer.get_absolute_url(),
-        )
-        addresses = [address] if address else []
-    else:
-        addresses = [a.strip() for a in message.recipients if a.strip()]
-        fix = FieldProblem(
-            model="emailmessage",
-            object_id=message.pk,
-            record=str(message),
-            field="recipients",
-            label=str(EmailMessage._meta.get_field("recipients").verbose_name),
-            fix_url=message.get_absolute_url(),
-        )
-    if not addresses:
-        raise MissingData([fix])
-    for address in addresses:
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise MissingData([dataclasses.replace(fix, problem="invalid")]) from None
-    return addresses
-
-
-def _build(message: EmailMessage, recipients: list[str]) -> EmailMultiAlternatives:
-    mail = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body_text,
-        from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        headers={"Message-ID": message.message_id},
-    )
-    if message.body_html:
-        mail.attach_alternative(message.body_html, "text/html")
-    document = message.document
-    if document is not None:
-        mail.attach(f"{document.number}.pdf", _read_pdf(document), "application/pdf")
-    return mail
-
-
-def _read_pdf(document: Any) -> bytes:
-    pdf = document.pdf
-    if not pdf:
-        fix_url = getattr(document, "get_absolute_url", None)
-        raise MissingData(
-            [
-                FieldProblem(
-                    model=document._meta.model_name or "",
-                    object_id=document.pk,
-                    record=str(document),
-                    field="pdf",
-                    label=str(document._meta.get_field("pdf").verbose_name),
-                    fix_url=fix_url() if fix_url else "",
-                )
-            ]
-        )
-    try:
-        with pdf.open("rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise Unreachable("storage", f"{type(exc).__name__}: {exc}") from exc
-
-
-def _smtp_host(company: CompanySettings) -> str:
-    """The host the message goes to: the organisation's own server or the platform's."""
-    if _uses_own_server(company):
-        return company.smtp_host
-    return str(settings.MAILERS["default"].get("OPTIONS", {}).get("host", ""))
-
-
-def _setting(company: CompanySettings, field: str, platform_name: str) -> FieldProblem:
-    if _uses_own_server(company):
-        return FieldProblem(
-            model="companysettings",
-            object_id=company.pk,
-            record=str(company),
-            field=field,
-            label=str(CompanySettings._meta.get_field(field).verbose_name),
-            problem="invalid",
-            fix_url=reverse("accounts:company_settings"),
-        )
-    # The platform's own server: the operator fixes an environment variable.
-    return FieldProblem(
-        model="platform",
-        object_id=None,
-        record="MAILERS['default']",
-        field=platform_name,
-        label=platform_name,
-        problem="invalid",
-    )
-
-
-def _reply(exc: smtplib.SMTPResponseException) -> tuple[int, str]:
-    text = exc.smtp_error
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return exc.smtp_code, str(text)
-
-
-def diagnose(
-    exc: BaseException, company: CompanySettings
-) -> tuple[AutomationError, int | None, str]:
-    """What the server's answer (or silence) means: the cause, with its reply code."""
-    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
-
-    def settings_error(field: str, platform: str, remote: str, reason: str = "") -> WrongSettings:
-        if reason:  # no server answered: say what happened, not "the server answered"
-            return WrongSettings(
-                [_setting(company, field, platform)], service="smtp", reason=reason, host=host
-            )
-        return WrongSettings([_setting(company, field, platform)], remote=remote, service="smtp")
-
-    host = _smtp_host(company)
-
-    if isinstance(exc, AutomationError):
-        return exc, None, exc.message
-    # An ESP's API errors are OSErrors too (requests' HTTPError): look at them first.
-    if isinstance(exc, AnymailRecipientsRefused):
-        text = str(exc)
-        return Refused("esp", text, final_status=EmailMessage.Status.BOUNCED), None, text
-    if isinstance(exc, AnymailAPIError):
-        status = getattr(exc, "status_code", None) or 0
-        text = str(exc)[:500]
-        if status in (401, 403):
-            return settings_error("smtp_password", "EMAIL_BACKEND options", text), status, text
-        if status >= 500 or status in (0, 408, 429):
-            return Unreachable("esp", text), status or None, text
-        return Refused("esp", text), status, text
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, raw = next(iter(exc.recipients.values()), (None, b""))
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        remote = f"{code} {text}"
-        if code is not None and 400 <= code < 500:
-            return Unreachable("smtp", remote), code, text
-        return Refused("smtp", remote, final_status=EmailMessage.Status.BOUNCED), code, text
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        code, text = _reply(exc)
-        return settings_error("smtp_password", "EMAIL_HOST_PASSWORD", f"{code} {text}"), code, text
-    if isinstance(exc, smtplib.SMTPSenderRefused):
-        code, text = _reply(exc)
-        if 400 <= code < 500:
-            return Unreachable("smtp", f"{code} {text}"), code, text
-        return settings_error("sender_email", "DEFAULT_FROM_EMAIL", f"{code} {text}"), code, text
-    if isinstance(exc, smtplib.SMTPResponseException):
-        code, text = _reply(exc)
-        if 400 <= code < 500:
-            return Unreachable("smtp", f"{code} {text}"), code, text
-        return Refused("smtp", f"{code} {text}"), code, text
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        text = str(exc)
-        if "STARTTLS" in text.upper():
-            return settings_error("smtp_use_tls", "EMAIL_USE_TLS", text), None, text
-        return settings_error("smtp_username", "EMAIL_HOST_USER", text), None, text
-    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
-        text = f"TLS: {exc}"
-        return settings_error("smtp_use_tls", "EMAIL_USE_TLS", text, reasons.TLS_FAILED), None, text
-    if isinstance(exc, socket.gaierror):
-        text = f"{exc.strerror or exc}"
-        if exc.errno in DNS_NOT_FOUND:
-            return (
-                settings_error("smtp_host", "EMAIL_HOST", text, reasons.HOST_NOT_FOUND),
-                None,
-                text,
-            )
-        return Unreachable("smtp", text, reason=reasons.DNS_FAILURE, host=host), None, text
-    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPException, OSError)):
-        raw = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        if isinstance(exc, TimeoutError) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
-            raw = f"timed out ({raw})"
-        raw = raw or type(exc).__name__
-        return Unreachable("smtp", raw, reason=reasons.reason_of(exc), host=host), None, raw
-    error = activity_classify(exc)
-    return error, None, error.message
-
-
-def activity_classify(exc: BaseException) -> AutomationError:
-    from activity.runner import classify
-
-    return classify(exc)
-
-
-def _worker() -> str:
-    import os
-
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _start_attempt(message: EmailMessage, server: str) -> EmailAttempt:
-    # Committed before the first byte reaches the server: a worker that dies leaves a
-    # "pending" attempt behind, which the journal shows as interrupted.
-    return EmailAttempt.objects.create(
-        message=message, number=message.attempts, server=server[:300], worker=_worker()
-    )
-
-
-def _finish_attempt(attempt: EmailAttempt, *, outcome: str, code: int | None, reply: str) -> None:
-    EmailAttempt.objects.filter(pk=attempt.pk).update(
-        outcome=outcome, code=code, reply=reply[:2000], finished_at=timezone.now()
-    )
-
-
-@transaction.atomic
-def record_acceptance(
-    *, message: EmailMessage, attempt: EmailAttempt, recipients: list[str], code: int | None,
-    reply: str,
-    provider_message_id: str = "",
-) -> bool:  # fmt: skip
-    """The server said 250: the message is sent, whatever happens next."""
-    now = timezone.now()
-    updated = EmailMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
-        status=EmailMessage.Status.SENT,
-        sent_at=now,
-        recipients=recipients,
-        recipient=recipients[0].lower()[:254],
-        smtp_code=code,
-        smtp_reply=reply[:2000],
-        provider_message_id=provider_message_id[:255],
-        last_cause="",
-        last_error="",
-        last_error_details={},
-        failed_at=None,
-    )
-    _finish_attempt(attempt, outcome=EmailAttempt.Outcome.ACCEPTED, code=code, reply=reply)
-    if message.invoice_id and message.kind == EmailMessage.Kind.INVOICE:
-        Invoice.objects.filter(pk=message.invoice_id, status=Invoice.Status.GENERATED).update(
-            status=Invoice.Status.SENT
-        )
-    return bool(updated)
-
-
-def _queue_id(reply: str) -> str:
-    # "2.0.0 Ok: queued as 4F2A9C0B1D" → "4F2A9C0B1D"
-    marker = "queued as "
-    if marker in reply:
-        return reply.split(marker, 1)[1].split()[0].strip()
-    return ""
-
-
-def _reminder_no_longer_due(message: EmailMessage) -> bool:
-    """A payment reminder is never sent for an invoice paid (or cancelled by credit note)
-    since it was queued: checked right before the message is built and sent, after the
-    claim. A payment committed while the SMTP conversation is under way (milliseconds)
-    cannot be seen; one committed before it always is."""
-    if message.kind != EmailMessage.Kind.REMINDER or message.invoice_id is None:
-        return False
-    invoice = Invoice.objects.get(pk=message.invoice_id)
-    if invoice.status in Invoice.OPEN_STATUSES and invoice.amount_remaining > 0:
-        return False
-    EmailMessage.objects.filter(pk=message.pk).update(
-        status=EmailMessage.Status.CANCELLED,
-        smtp_reply=f"Not sent: invoice {invoice} is {invoice.status} "
-        f"(remaining {invoice.amount_remaining})",
-    )
-    return True
-
-
-def send_email(*, message: EmailMessage) -> None:
-    """Send one message (the e-mail automation's execute). Raises the cause of a failure."""
-    message.refresh_from_db()
-    if message.is_accepted:
-        return  # accepted on an earlier attempt: never sent twice
-    if _reminder_no_longer_due(message):
-        return
-    recipients = _recipients(message)
-    mail = _build(message, recipients)
-    company = _company(message.organisation)
-    try:
-        backend = mailer_for(message.organisation)
-    except Exception as exc:
-        raise WrongSettings(
-            [_setting(company, "smtp_host", "MAILERS")], remote=str(exc), service="smtp"
-        ) from exc
-    attempt = _start_attempt(message, _server_label(backend))
-    try:
-        # A burst of messages to the same server shares one connection per worker.
-        with connections.kept_open(backend) as backend:
-            backend.send_messages([mail])
-    except Exception as exc:
-        error, code, text = diagnose(exc, company)
-        _finish_attempt(attempt, outcome=EmailAttempt.Outcome.FAILED, code=code, reply=text)
-        EmailMessage.objects.filter(pk=message.pk).update(smtp_code=code, smtp_reply=text[:2000])
-        raise error from exc
-    # An ESP or test backend has no SMTP reply: say who accepted it instead.
-    code, reply = getattr(backend, "last_reply", None) or (
-        None,
-        f"accepted by {_server_label(backend)}",
-    )
-    status = getattr(mail, "anymail_status", None)
-    provider_id = (status.message_id if status is not None else "") or _queue_id(reply)
-    record_acceptance(
-        message=message,
-        attempt=attempt,
-        recipients=recipients,
-        code=code,
-        reply=reply,
-        provider_message_id=str(provider_id or ""),
-    )
-
-
-# --- Delivery events (ESP webhooks) ---------------------------------------------------
-
-
-def record_delivery_event(*, provider_message_id: str, event_type: str, description: str) -> int:
-    """Apply an ESP tracking event (delivered, bounced, complained) to its message."""
-    messages = EmailMessage.objects.filter(
-        models.Q(provider_message_id=provider_message_id) | models.Q(message_id=provider_message_id)
-    )
-    now = timezone.now()
-    changed = 0
-    for message in messages:
-        if event_type == "delivered":
-            changed += EmailMessage.objects.filter(
-                pk=message.pk, status=EmailMessage.Status.SENT
-            ).update(status=EmailMessage.Status.DELIVERED, delivered_at=now)
-        elif event_type == "complained":
-            changed += EmailMessage.objects.filter(
-                pk=message.pk, complained_at__isnull=True
-            ).update(complained_at=now)
-        elif event_type in ("bounced", "rejected") and message.status in (
-            EmailMessage.ACCEPTED_STATUSES
-        ):
-            _record_bounce(message, description)
-            changed += 1
-    return changed
-
-
-@transaction.atomic
-def _record_bounce(message: EmailMessage, description: str) -> None:
-    # Accepted by the server but never delivered: a Resend may send it again.
-    EmailMessage.objects.filter(pk=message.pk).update(sent_at=None)
-    activity.record_failure(
-        record=message,
-        process=message.PROCESS,
-        cause=Cause.REFUSED,
-        message=f"esp refused — {description}",
-        details={"service": "esp", "remote": description},
-        attempt=message.attempts,
-        status=EmailMessage.Status.BOUNCED,
-    )

@@ -23,9 +23,19 @@ HTML_BODY_CSP = (
 
 # The journal's columns only: the bodies stay on disk when listing 500,000 messages.
 LIST_FIELDS = [
-    "id", "organisation_id", "status", "kind", "recipient", "subject", "created_at",
-    "sent_at", "attempts", "last_cause", "next_retry_at", "invoice__number",
-]  # fmt: skip
+    "id",
+    "organisation_id",
+    "status",
+    "kind",
+    "recipient",
+    "subject",
+    "created_at",
+    "sent_at",
+    "attempts",
+    "last_cause",
+    "next_retry_at",
+    "invoice__number",
+]
 
 
 def _get_message_for_user(request: OrganisationHttpRequest, pk: int) -> EmailMessage:

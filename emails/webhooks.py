@@ -26,11 +26,11 @@ def tracking_webhook(request: HttpRequest, esp: str) -> HttpResponse:
 
 
 def on_tracking(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
-    from . import services
+    from . import tracking
 
     if not event.message_id:
         return
-    services.record_delivery_event(
+    tracking.record_delivery_event(
         provider_message_id=str(event.message_id),
         event_type=str(event.event_type),
         description=str(event.mta_response or event.description or event.reject_reason or ""),

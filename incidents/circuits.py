@@ -2,9 +2,10 @@
 their retries; a periodic health probe closes the circuit and each waiting task is sent
 again exactly once.
 
-The apps that talk to a service register its probe (``register_probe("smtp", ...)``)
-and the services each process depends on (``register_dependency``); the core knows
-services by name only, never processes.
+The apps that talk to a service register its probe (``register_probe("smtp", ...)``);
+each process declares the services it depends on (``declare(..., depends_on=...)``).
+This module is the automation core's holder (``activity.holds``), registered when
+Django starts: the runner asks it whether to hold a record instead of trying.
 """
 
 import logging
@@ -17,10 +18,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organisation
+from activity.errors import AutomationError
+from activity.models import Cause
 
 from . import services
 from .models import Circuit, CircuitWait
@@ -30,19 +33,19 @@ logger = logging.getLogger(__name__)
 Probe = Callable[[Organisation], None]
 
 _probes: dict[str, Probe] = {}
-_dependencies: dict[str, tuple[str, ...]] = {}
+
+
+class AutomationWaiting(AutomationError):
+    """Why a held record waits: the service it needs did not answer."""
+
+    cause = Cause.CONNECTIVITY
+    transient = True
 
 
 def register_probe(service: str, probe: Probe) -> None:
     """``probe(organisation)`` returns when the service answers as that organisation
     uses it, and raises otherwise. It must be quick and bounded by a timeout."""
     _probes[service] = probe
-
-
-def register_dependency(process: str, *services_: str) -> None:
-    """The services a process's tasks need: while one's circuit is open, they wait
-    without trying."""
-    _dependencies[process] = tuple(services_)
 
 
 def has_probe(service: str) -> bool:
@@ -79,7 +82,12 @@ def max_wait() -> timedelta:
 
 def open_circuit_for(*, organisation_id: int, process: str) -> Circuit | None:
     """The open circuit of a service the process depends on, if any."""
-    needed = _dependencies.get(process)
+    from activity import processes
+
+    try:
+        needed = processes.get(process).depends_on
+    except KeyError:
+        return None
     if not needed:
         return None
     return Circuit.objects.filter(
@@ -87,7 +95,13 @@ def open_circuit_for(*, organisation_id: int, process: str) -> Circuit | None:
     ).first()
 
 
-def park(
+def down_service_for(*, organisation_id: int, process: str) -> tuple[str, str] | None:
+    """(service, last error) of the open circuit of a service the process needs."""
+    circuit = open_circuit_for(organisation_id=organisation_id, process=process)
+    return (circuit.service, circuit.last_error) if circuit is not None else None
+
+
+def hold(
     *,
     record: models.Model,
     process: str,
@@ -119,18 +133,14 @@ def park(
         if tried:
             circuit.last_error = error[:1000]
         circuit.save()
-        parked = model.objects.filter(  # type: ignore[attr-defined]
-            pk=record.pk,
-            status=model.STATUS_RUNNING,
-            task_id=task_id,  # type: ignore[attr-defined]
-        ).update(
-            status=model.STATUS_QUEUED,  # type: ignore[attr-defined]
-            queued_at=now,
-            next_retry_at=now + max_wait(),
-            attempts=F("attempts") - 1,
-            last_cause="connectivity",
-            last_error=error,
-            last_error_details=details,
+        parked = model.objects.requeue(
+            record,
+            from_statuses=[model.STATUS_RUNNING],
+            when=Q(task_id=task_id),
+            task_id=task_id,
+            retry_at=now + max_wait(),
+            error=AutomationWaiting(error, details=details),
+            give_back_attempt=True,
         )
         if not parked:
             return True
@@ -194,11 +204,10 @@ def resume(wait: CircuitWait) -> int:
     with transaction.atomic():
         if not CircuitWait.objects.filter(pk=wait.pk).delete()[0]:
             return 0
-        updated = model.objects.filter(  # type: ignore[attr-defined]
-            pk=wait.object_id,
-            status=model.STATUS_QUEUED,  # type: ignore[attr-defined]
-        ).update(next_retry_at=None, queued_at=timezone.now(), task_id=task_id)
-        if not updated:
+        record = model.objects.filter(pk=wait.object_id).first()
+        if record is None or not model.objects.requeue(
+            record, from_statuses=[model.STATUS_QUEUED], task_id=task_id
+        ):
             return 0
         transaction.on_commit(
             lambda: send_task(process=wait.process, record_id=wait.object_id, task_id=task_id)

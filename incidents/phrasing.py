@@ -26,22 +26,17 @@ def service_label(service: str) -> str:
 
 
 def process_label(process: str) -> str:
-    from activity import automation
+    from activity import processes
 
-    try:
-        model = automation.get(process).model
-    except KeyError:
-        return process
-    label = getattr(automation.get(process), "label", None)
-    return str(label or model._meta.verbose_name_plural).capitalize()
+    return processes.label_of(process).capitalize()
 
 
 def records_phrase(process: str, count: int) -> str:
     """'1 invoice', '12 invoices', in the reader's language."""
-    from activity import automation
+    from activity import processes
 
     try:
-        meta = automation.get(process).model._meta
+        meta = processes.get(process).model._meta
     except KeyError:
         return str(count)
     noun = meta.verbose_name if count == 1 else meta.verbose_name_plural

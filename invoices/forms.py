@@ -16,9 +16,9 @@ from commbilling.forms import (
     QuantityField,
 )
 from commbilling.l10n import format_amount, format_percent
+from commbilling.vat import FRENCH_VAT_RATES
 
 from .models import Customer, Invoice, InvoiceLine, OperationCategory, VatCategory
-from .services import FRENCH_VAT_RATES
 
 CUSTOMER_FIELDS = [
     "customer_type",

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts import validators
 from accounts.models import Organisation, OrganisationQuerySet
-from activity.models import Process, TrackedRecord
+from activity.models import TrackedQuerySet, TrackedRecord
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -148,9 +148,9 @@ def compute_totals(lines: Iterable[Any]) -> Totals:
     return Totals(breakdown=breakdown, excl_vat=excl, vat=vat, incl_vat=excl + vat)
 
 
-class InvoiceQuerySet(OrganisationQuerySet):
-    def failed(self):
-        return self.filter(status=Invoice.Status.FAILED)
+class InvoiceQuerySet(TrackedQuerySet):
+    def matching(self, text: str) -> "InvoiceQuerySet":
+        return self.filter(number=text.strip().upper())
 
     def issued(self):
         return self.filter(number__isnull=False)
@@ -182,12 +182,10 @@ class Invoice(TrackedRecord):
         CANCELLED = "cancelled", _("Cancelled by credit note")
         FAILED = "failed", _("Failed")
 
-    PROCESS = Process.INVOICE_GENERATION
     STATUS_QUEUED = Status.QUEUED
     STATUS_RUNNING = Status.GENERATING
     STATUS_FAILED = Status.FAILED
     RETRYABLE_STATUSES = (Status.FAILED,)
-    RETRY_LABEL = _("Regenerate")
     # Statuses of an issued invoice whose PDF exists: payments and credit notes apply.
     OPEN_STATUSES = (Status.GENERATED, Status.SENT, Status.PARTIALLY_PAID)
     SETTLEMENT_STATUSES = (*OPEN_STATUSES, Status.PAID, Status.CANCELLED)
@@ -206,13 +204,11 @@ class Invoice(TrackedRecord):
             "payment_reference",
             "created_by",
             "updated_at",
-            *(f.name for f in TrackedRecord._meta.local_fields),
+            # The automation fields; the organisation, also declared there, is identity.
+            *(f.name for f in TrackedRecord._meta.local_fields if f.name != "organisation"),
         }
     )
 
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
-    )
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
     )
@@ -300,7 +296,14 @@ class Invoice(TrackedRecord):
         ]
 
     def __str__(self) -> str:
-        return self.number or _("Draft #%(pk)s") % {"pk": self.pk}
+        return self.number or self.draft_label
+
+    @property
+    def draft_label(self) -> str:
+        return _("Draft #%(pk)s") % {"pk": self.pk}
+
+    def names(self) -> list[str]:
+        return [str(self), self.draft_label]
 
     def get_absolute_url(self) -> str:
         return reverse("invoices:detail", args=[self.pk])

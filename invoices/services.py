@@ -1,24 +1,22 @@
 """Invoice services: readiness, numbering, issuing and PDF generation."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import CompanySettings, Organisation, User
+from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
-from activity.errors import FieldProblem, MissingData, Unreachable, WrongSettings
+from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
+from commbilling.vat import FRENCH_VAT_RATES
 
 from . import mentions
 from .mentions import EU_COUNTRIES
-from .models import Customer, Invoice, NumberSequence
-
-FRENCH_VAT_RATES = {Decimal("0"), Decimal("2.1"), Decimal("5.5"), Decimal("10"), Decimal("20")}
+from .models import Customer, Invoice
+from .numbering import take_next_number
+from .storage import store_pdf
 
 CUSTOMER_REQUIRED = ["legal_name", "street", "postal_code", "city", "country"]
 SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren"]
@@ -98,32 +96,11 @@ def invoice_problems(invoice: Invoice) -> list[FieldProblem]:
     return problems + mentions.line_problems(invoice, lines, company)
 
 
-def company_settings_for(organisation: Organisation) -> CompanySettings:
-    company, _ = CompanySettings.objects.get_or_create(organisation=organisation)
-    return company
-
-
 def check_invoice_ready(invoice: Invoice) -> tuple[list[FieldProblem], list[FieldProblem]]:
     """What would block generation: (data problems, settings problems), all at once."""
     data = customer_problems(invoice.customer) + invoice_problems(invoice)
     config = settings_problems(company_settings_for(invoice.organisation))
     return data, config
-
-
-def format_number(prefix: str, year: int, value: int) -> str:
-    return f"{prefix}-{year}-{value:06d}"
-
-
-def take_next_number(*, organisation: Organisation, kind: str, prefix: str, year: int) -> str:
-    """Take the next number of a series. Call inside the transaction that stores it."""
-    assert transaction.get_connection().in_atomic_block, "numbers are taken inside a transaction"
-    NumberSequence.objects.get_or_create(organisation=organisation, kind=kind, year=year)
-    sequence = NumberSequence.objects.select_for_update().get(
-        organisation=organisation, kind=kind, year=year
-    )
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return format_number(prefix, year, sequence.last_value)
 
 
 @transaction.atomic
@@ -166,16 +143,6 @@ def pdf_path(invoice: Invoice) -> str:
     return f"invoices/{invoice.organisation_id}/{invoice.number}.pdf"
 
 
-def store_pdf(*, path: str, content: bytes) -> str:
-    """Write the PDF at a fixed path, replacing a previous attempt's file (no duplicates)."""
-    try:
-        if default_storage.exists(path):
-            default_storage.delete(path)
-        return default_storage.save(path, ContentFile(content))
-    except OSError as exc:
-        raise Unreachable("storage", f"{type(exc).__name__}: {exc}") from exc
-
-
 def generate_invoice(*, invoice: Invoice) -> None:
     """Validate, number, render and store an invoice. Raises the cause of a failure."""
     from .pdf import render_invoice_pdf
@@ -188,19 +155,12 @@ def generate_invoice(*, invoice: Invoice) -> None:
     invoice = assign_invoice_number(invoice=invoice)
     content = render_invoice_pdf(invoice)
     stored = store_pdf(path=pdf_path(invoice), content=content)
-    generated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.GENERATING).update(
-        status=Invoice.Status.GENERATED,
-        pdf=stored,
-        generated_at=timezone.now(),
-        last_cause="",
-        last_error="",
-        last_error_details={},
-        failed_at=None,
+    # Its follow-ups (the automatic e-mail, see emails.apps) are created by receivers of
+    # activity.signals.status_changed, inside this same UPDATE's transaction: they exist
+    # if and only if the invoice is generated.
+    Invoice.objects.mark_succeeded(
+        invoice, status=Invoice.Status.GENERATED, pdf=stored, generated_at=timezone.now()
     )
-    if generated and company_settings_for(invoice.organisation).auto_send_invoices:
-        from emails.services import queue_invoice_email
-
-        queue_invoice_email(invoice=Invoice.objects.get(pk=invoice.pk))
 
 
 def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigger.USER) -> bool:

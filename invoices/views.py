@@ -246,8 +246,6 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
         services.check_invoice_ready(invoice) if is_draft else ([], [])
     )
     history = ActivityLog.objects.for_record(invoice).select_related("actor")[:50]
-    from payments.forms import PaymentForm
-
     return TemplateResponse(
         request,
         "invoices/detail.html",
@@ -255,7 +253,7 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
             **_fix_context(request, invoice),
             "payments": invoice.payments.select_related("recorded_by", "cancelled_by"),
             "credit_notes": invoice.credit_notes.all(),
-            "payment_form": PaymentForm() if invoice.status in Invoice.OPEN_STATUSES else None,
+            "can_record_payment": invoice.status in Invoice.OPEN_STATUSES,
             "can_credit": invoice.is_issued
             and invoice.status in Invoice.SETTLEMENT_STATUSES
             and invoice.amount_due > 0,
@@ -286,7 +284,7 @@ def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpRespo
             form.save()
             activity.log_event(
                 record=invoice,
-                process=invoice.PROCESS,
+                process=invoice.process.name,
                 event=Event.FIXED,
                 actor=request.user,
                 trigger=Trigger.USER,

@@ -15,9 +15,8 @@ from defusedxml import ElementTree
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, User, company_settings_for
 from invoices.models import ZERO, Customer, Invoice
-from invoices.services import company_settings_for
 
 from .models import BankStatement, BankStatementLine, Payment
 from .services import PaymentRefused, record_payment

@@ -23,9 +23,10 @@ class RefundAdmin(RetryFailedMixin, admin.ModelAdmin):
     search_fields = ["invoice__number", "invoice__customer__legal_name", "provider_refund_id"]
     list_select_related = ["organisation", "invoice"]
     readonly_fields = [
-        f.name for f in Refund._meta.get_fields() if getattr(f, "concrete", False)
-        and not f.many_to_many and f.name not in ("id", "reason")
-    ]  # fmt: skip
+        f.name
+        for f in Refund._meta.get_fields()
+        if getattr(f, "concrete", False) and not f.many_to_many and f.name not in ("id", "reason")
+    ]
     actions = ["retry_failed"]
     show_full_result_count = False
 

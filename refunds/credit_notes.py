@@ -13,16 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import User, company_settings_for
 from commbilling.l10n import format_amount
 from invoices.mentions import buyer_snapshot, seller_snapshot
 from invoices.models import ZERO, Invoice, InvoiceLine, compute_totals
-from invoices.services import (
-    company_settings_for,
-    settle_invoice_status,
-    store_pdf,
-    take_next_number,
-)
+from invoices.numbering import take_next_number
+from invoices.services import settle_invoice_status
+from invoices.storage import store_pdf
 
 from .models import CreditNote, CreditNoteLine
 

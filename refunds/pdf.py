@@ -2,8 +2,9 @@
 
 from django.utils import translation
 
+from accounts.models import company_settings_for
 from invoices.mentions import invoice_vat_wordings
-from invoices.pdf import logo_uri_for, organisation_media, parties_context, render_pdf
+from invoices.pdf import parties_context, render_pdf
 
 from .models import CreditNote
 
@@ -25,8 +26,7 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
             "lines": lines,
             "parts": parts,
             "vat_wordings": wordings,
-            "logo_uri": logo_uri_for(credit_note.organisation),
         },
+        company=company_settings_for(credit_note.organisation),
         language=language,
-        media_files=organisation_media(credit_note.organisation),
     )

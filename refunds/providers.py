@@ -16,7 +16,9 @@ from .models import Refund
 
 
 def _remote(exc: stripe.StripeError) -> str:
-    return str(exc.user_message or exc._message or exc)[:500]
+    error = exc.error  # the body's "error" object, when the provider answered
+    message = getattr(error, "message", None) if error is not None else None
+    return str(exc.user_message or message or exc)[:500]
 
 
 def _body(obj: Any) -> Any:

@@ -143,9 +143,11 @@ def refund_cancel(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(
             request,
-            _("This refund cannot be cancelled: only refunds waiting for approval, or failed "
-              "ones the provider does not have, can."),
-        )  # fmt: skip
+            _(
+                "This refund cannot be cancelled: only refunds waiting for approval, or failed "
+                "ones the provider does not have, can."
+            ),
+        )
     return redirect(refund)
 
 

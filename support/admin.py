@@ -22,19 +22,50 @@ class TicketAttachmentInline(admin.TabularInline):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "subject", "organisation", "requester", "category", "priority", "status",
-        "assignee", "due_at", "first_response_at", "breached_at", "created_at",
-    ]  # fmt: skip
-    list_filter = ["status", "category", "priority", "organisation", "assignee",
-                   ("breached_at", admin.EmptyFieldListFilter), "created_at"]  # fmt: skip
-    search_fields = ["subject", "description", "requester__username", "requester__email",
-                     "organisation__name", "context__record_label"]  # fmt: skip
+        "id",
+        "subject",
+        "organisation",
+        "requester",
+        "category",
+        "priority",
+        "status",
+        "assignee",
+        "due_at",
+        "first_response_at",
+        "breached_at",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "category",
+        "priority",
+        "organisation",
+        "assignee",
+        ("breached_at", admin.EmptyFieldListFilter),
+        "created_at",
+    ]
+    search_fields = [
+        "subject",
+        "description",
+        "requester__username",
+        "requester__email",
+        "organisation__name",
+        "context__record_label",
+    ]
     date_hierarchy = "created_at"
     raw_id_fields = ["requester", "assignee", "activity"]
     readonly_fields = [
-        "created_at", "updated_at", "due_at", "clock_started_at", "business_time_consumed",
-        "first_response_at", "breached_at", "resolved_at", "content_type", "object_id",
-    ]  # fmt: skip
+        "created_at",
+        "updated_at",
+        "due_at",
+        "clock_started_at",
+        "business_time_consumed",
+        "first_response_at",
+        "breached_at",
+        "resolved_at",
+        "content_type",
+        "object_id",
+    ]
     inlines = [TicketMessageInline, TicketAttachmentInline]
     list_select_related = ["organisation", "requester", "assignee"]
 

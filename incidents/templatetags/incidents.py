@@ -15,11 +15,11 @@ def process_label(process: str) -> str:
 def records_url(incident) -> str:
     """The tab listing the incident's records: failed ones, or waiting ones for a service
     that does not answer."""
-    from activity import automation
+    from activity import processes
     from activity.models import Cause
 
     try:
-        found = automation.get(incident.process)
+        found = processes.get(incident.process)
     except KeyError:
         return ""
     model = found.model

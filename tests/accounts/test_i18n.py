@@ -21,8 +21,14 @@ def french(settings):
 def test_the_tabs_read_in_french(french, accountant_client):
     html = accountant_client.get(reverse("dashboard")).content.decode().replace("&#x27;", "'")
 
-    for tab in ("Tableau de bord", "Factures", "Journal des e-mails", "Remboursements",
-                "Journal d'activité", "Support"):  # fmt: skip
+    for tab in (
+        "Tableau de bord",
+        "Factures",
+        "Journal des e-mails",
+        "Remboursements",
+        "Journal d'activité",
+        "Support",
+    ):
         assert tab in html
 
 
@@ -32,6 +38,7 @@ def test_a_failed_invoice_reads_echouee_with_regenerer_and_its_cause(
     invoice = InvoiceFactory(organisation=organisation)
     services.record_failure(
         record=invoice,
+        from_statuses=(invoice.status,),
         process="invoice_generation",
         cause="missing_data",
         message="Missing or invalid data",

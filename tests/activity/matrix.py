@@ -14,9 +14,14 @@ def _alert(ctx):
 
     invoice = InvoiceFactory(organisation=ctx.organisation)
     alert = services.record_failure(
-        record=invoice, process="invoice_generation", cause="connectivity",
-        message="test", details={}, attempt=1,
-    )  # fmt: skip
+        record=invoice,
+        from_statuses=(invoice.status,),
+        process="invoice_generation",
+        cause="connectivity",
+        message="test",
+        details={},
+        attempt=1,
+    )
     return {"pk": alert.pk}
 
 

@@ -12,8 +12,8 @@ from django.utils import translation
 from activity import reasons
 from activity.errors import Unreachable, WrongSettings
 from activity.messages import explain
-from activity.models import Cause, Process
-from emails.services import diagnose
+from activity.models import Cause
+from emails.mailer import diagnose
 from tests.factories import CompanySettingsFactory
 
 NBSP = "\u00a0"
@@ -41,7 +41,7 @@ def test_each_connection_error_has_its_reason(exc, reason):
 def _why(cause, details, lang="fr"):
     with translation.override(lang):
         return explain(
-            process=Process.EMAIL_DELIVERY, cause=cause, details=details, record_label="E-mail 1"
+            process="email_delivery", cause=cause, details=details, record_label="E-mail 1"
         )
 
 

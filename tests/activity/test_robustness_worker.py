@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import close_old_connections, connection
 from django.urls import reverse
+from kombu import Queue
 
 from activity import services as activity
 from activity.models import ActivityLog, Alert, Cause, Event, Trigger
@@ -29,6 +30,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 def _settled(invoice: Invoice):
     invoice.refresh_from_db()
     return invoice.status in (Invoice.Status.GENERATED, Invoice.Status.FAILED) and invoice
+
+
+def _waiting_messages(queue: str) -> int:
+    """Messages waiting in the broker on ``queue``."""
+    with app.connection_for_read() as conn:
+        return Queue(queue, channel=conn.default_channel).queue_declare().message_count
 
 
 def _count(invoice: Invoice, event: str) -> int:
@@ -129,7 +136,9 @@ def test_issuing_with_the_broker_down_answers_at_once_and_the_sweeper_sends_it_l
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.QUEUED
     assert _count(invoice, Event.QUEUED) == 1
-    time.sleep(1)  # had a message left, the session worker would have taken it by now
+    # No message reached the broker: none waits there, and the worker has nothing to do.
+    assert _waiting_messages(django_settings.CELERY_TASK_DEFAULT_QUEUE) == 0
+    wait_for(celery_worker.idle)
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.QUEUED
 
@@ -270,7 +279,9 @@ def test_a_record_whose_worker_dies_at_every_attempt_fails_instead_of_looping(
 ):
     """A record that kills its worker each time (out of memory, a crash in a C library)
     would be redelivered for ever: after MAX_ATTEMPTS it fails with an alert instead."""
-    start_worker(name="poison", concurrency=1, extra_env={"CELERY_WORKER_LOST_WAIT": "0.5"})
+    worker = start_worker(
+        name="poison", concurrency=1, extra_env={"CELERY_WORKER_LOST_WAIT": "0.5"}
+    )
     invoice = _slow_invoice(accountant.organisation, lines=150)
     services.issue_invoice(invoice=invoice, actor=accountant)
     killed: set[int] = set()
@@ -300,7 +311,9 @@ def test_a_record_whose_worker_dies_at_every_attempt_fails_instead_of_looping(
     assert invoice.number  # kept for the manual Retry
     assert _count(invoice, Event.STARTED) == 3
     assert Alert.objects.open().get(object_id=invoice.pk).cause == Cause.INTERNAL
-    time.sleep(1)  # no further redelivery
+    # The last delivery ended (acknowledged) and no other waits: nothing redelivers it.
+    wait_for(lambda: f"[{invoice.task_id}] succeeded" in worker.log())
+    assert _waiting_messages(django_settings.CELERY_TASK_DEFAULT_QUEUE) == 0
     assert _count(invoice, Event.STARTED) == 3
 
 
@@ -363,7 +376,7 @@ def test_two_simultaneous_retries_queue_and_generate_the_invoice_once(
     assert sorted(results) == [False, True]
     invoice = wait_for(lambda: _settled(invoice))
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
-    time.sleep(0.5)  # a second generation, had one been queued, would show by now
+    wait_for(celery_worker.idle)  # a second generation, had one been queued, has run
     assert _count(invoice, Event.RETRIED) == 1
     assert _count(invoice, Event.STARTED) == 2  # the failed attempt, then one generation
     assert _count(invoice, Event.SUCCEEDED) == 1

@@ -92,7 +92,10 @@ def test_the_activity_log_shows_an_english_entry_in_french(
     settings.LANGUAGE_CODE = "fr"
     invoice = InvoiceFactory(organisation=organisation)
     services.log_event(
-        record=invoice, process=invoice.PROCESS, event="queued", message="Retry requested by claire"
+        record=invoice,
+        process=invoice.process.name,
+        event="queued",
+        message="Retry requested by claire",
     )
 
     html = accountant_client.get("/activity/").content.decode()

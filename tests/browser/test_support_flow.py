@@ -34,9 +34,15 @@ def browser(monkeypatch):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -46,9 +52,14 @@ def _logged_in_context(browser, live_server, user):
     client.force_login(user)
     context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 900})
     context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME,
-          "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url}]
-    )  # fmt: skip
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     context.set_default_timeout(10_000)
     return context
 
@@ -61,10 +72,19 @@ def test_help_from_a_failed_invoice_to_a_reply_without_the_internal_note(
     invoice, _ = failed_invoice(organisation, message="The customer's postal address is missing.")
     # A few other tickets so that the queue looks like a queue.
     now = timezone.now()
-    make_ticket(requester=other_accountant, subject="E-mail bounced for client 12",
-                category="emails", now=now - timedelta(days=1))  # fmt: skip
-    make_ticket(requester=other_accountant, subject="Refund above threshold",
-                category="refunds", priority="urgent", now=now - timedelta(days=9))  # fmt: skip
+    make_ticket(
+        requester=other_accountant,
+        subject="E-mail bounced for client 12",
+        category="emails",
+        now=now - timedelta(days=1),
+    )
+    make_ticket(
+        requester=other_accountant,
+        subject="Refund above threshold",
+        category="refunds",
+        priority="urgent",
+        now=now - timedelta(days=9),
+    )
     colleague = UserFactory(organisation=organisation, role=Role.ACCOUNTANT)
     make_ticket(requester=colleague, subject="Change my invoice prefix", category="account")
 

@@ -93,3 +93,45 @@ def test_each_role_gets_what_the_matrix_says(
         assert response.status_code == 404, (
             f"{row.name}: another organisation's accountant got {response.status_code}"
         )
+
+
+def _methods_by_name() -> dict[str, set[str]]:
+    methods: dict[str, set[str]] = {}
+    for row in ROWS:
+        methods.setdefault(row.name, set()).add(row.method)
+    return methods
+
+
+# Pages that are forms (GET shows them, POST submits them; their own tests post them)
+# and a webhook answered by django-anymail.
+BOTH_METHODS = {
+    "accounts:login",
+    "accounts:company_settings",
+    "emails:tracking_webhook",
+    "invoices:create",
+    "invoices:edit",
+    "invoices:customer_create",
+    "invoices:customer_edit",
+    "invoices:fix_customer",
+    "refunds:request",
+}
+METHOD_ROWS = [
+    (row, other)
+    for row in ROWS
+    for other in ("get", "post")
+    if row.name not in BOTH_METHODS and other not in _methods_by_name()[row.name]
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("row", "method"), METHOD_ROWS, ids=[f"{m}-{r.name}" for r, m in METHOD_ROWS]
+)
+def test_a_method_the_matrix_does_not_list_is_refused(row, method, organisation, admin_user):
+    """What every view's own "wrong method" test used to check, for every URL at once."""
+    ctx = SimpleNamespace(organisation=organisation, accountant=admin_user, support_user=admin_user)
+    url = reverse(row.name, kwargs=row.make(ctx) if row.make else {})
+    client = Client()
+    client.force_login(admin_user)
+
+    assert getattr(client, method)(url).status_code == 405

@@ -14,8 +14,11 @@ def test_seed_demo_loads_two_organisations_with_records_in_every_state_once(caps
 
     assert Organisation.objects.count() == 2
     assert set(User.objects.values_list("username", flat=True)) >= {
-        "comptable", "comptable2", "support", "admin",
-    }  # fmt: skip
+        "comptable",
+        "comptable2",
+        "support",
+        "admin",
+    }
     statuses = set(Invoice.objects.values_list("status", flat=True))
     assert {"draft", "failed"} <= statuses
     assert statuses & {"generated", "sent", "paid"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from activity import automation as registry
+from activity import processes
 from commbilling.celery import queue_for
 from emails.models import EmailMessage
 from invoices.models import Invoice
@@ -16,7 +16,7 @@ from refunds.models import Refund
 def test_each_process_goes_to_the_queue_of_its_kind_of_work(model, suffix, settings):
     settings.CELERY_TASK_DEFAULT_QUEUE = "billing"
 
-    assert queue_for(registry.for_model(model).task_name) == "billing" + suffix
+    assert queue_for(processes.for_model(model).task_name) == "billing" + suffix
 
 
 def test_a_task_of_no_listed_app_stays_on_the_main_queue(settings):

@@ -13,9 +13,13 @@ def test_admins_see_the_messages_and_can_resend_failed_ones(admin_user, organisa
     client = Client()
     client.force_login(admin_user)
     failed = EmailMessage.objects.create(
-        organisation=organisation, subject="Facture", template="invoice", status="bounced",
-        recipient="x@example.com", message_id="<admin@example.com>",
-    )  # fmt: skip
+        organisation=organisation,
+        subject="Facture",
+        template="invoice",
+        status="bounced",
+        recipient="x@example.com",
+        message_id="<admin@example.com>",
+    )
     url = reverse("admin:emails_emailmessage_changelist")
 
     assert client.get(url, {"q": "x@example.com", "status": "bounced"}).status_code == 200

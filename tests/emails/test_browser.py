@@ -23,19 +23,31 @@ def test_the_email_page_frames_the_html_body_and_resends(live_server, accountant
     from playwright.sync_api import sync_playwright
 
     message = EmailMessage.objects.create(
-        organisation=accountant.organisation, subject="Facture F-2026-000042",
-        template="invoice", status="bounced", recipient="x@example.com",
-        recipients=["x@example.com"], message_id="<browser@example.com>",
-        body_text="Bonjour (texte)", body_html=HTML_BODY,
-        last_cause="refused", last_error_details={"service": "smtp", "remote": "550 unknown user"},
-    )  # fmt: skip
+        organisation=accountant.organisation,
+        subject="Facture F-2026-000042",
+        template="invoice",
+        status="bounced",
+        recipient="x@example.com",
+        recipients=["x@example.com"],
+        message_id="<browser@example.com>",
+        body_text="Bonjour (texte)",
+        body_html=HTML_BODY,
+        last_cause="refused",
+        last_error_details={"service": "smtp", "remote": "550 unknown user"},
+    )
     violations: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page()
             page.on(

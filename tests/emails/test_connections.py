@@ -6,7 +6,7 @@ import select
 import pytest
 
 from activity.errors import Unreachable
-from emails import connections, services
+from emails import connections, sending, services
 from emails.models import EmailAttempt, EmailMessage
 from tests.conftest import wait_for
 
@@ -32,7 +32,7 @@ def test_a_burst_of_messages_to_one_server_uses_one_connection(organisation, smt
     messages = _burst(organisation, 5)
 
     for message in messages:
-        services.send_email(message=message)
+        sending.send_email(message=message)
 
     assert smtp_server.handler.connections == 1
     assert smtp_server.handler.message_ids() == [m.message_id for m in messages]
@@ -51,11 +51,11 @@ def test_a_connection_the_server_closed_is_replaced_before_anything_is_sent(
     server = smtp_server_factory(idle_timeout=0.3)  # it hangs up on idle clients
     server.point(organisation)
     first, second = _burst(organisation, 2)
-    services.send_email(message=first)
+    sending.send_email(message=first)
     ((kept, _),) = connections._kept.values()
     wait_for(lambda: select.select([kept.connection.sock], [], [], 0)[0])  # 421, then EOF
 
-    services.send_email(message=second)
+    sending.send_email(message=second)
 
     assert server.handler.connections == 2
     assert server.handler.message_ids() == [first.message_id, second.message_id]
@@ -66,12 +66,12 @@ def test_a_connection_is_dropped_after_an_error(organisation, smtp_server_factor
     server = smtp_server_factory()
     server.point(organisation)
     first, failing, third = _burst(organisation, 3)
-    services.send_email(message=first)
+    sending.send_email(message=first)
     server.handler.data_replies = ["451 4.3.0 Try again later"]
 
     with pytest.raises(Unreachable):
-        services.send_email(message=failing)
-    services.send_email(message=third)
+        sending.send_email(message=failing)
+    sending.send_email(message=third)
 
     assert server.handler.connections == 2
     assert server.handler.message_ids() == [first.message_id, third.message_id]
@@ -82,7 +82,7 @@ def test_a_connection_idle_for_too_long_is_not_used_again(organisation, smtp_ser
     smtp_server.point(organisation)
 
     for message in _burst(organisation, 2):
-        services.send_email(message=message)
+        sending.send_email(message=message)
 
     assert smtp_server.handler.connections == 2
 
@@ -94,9 +94,9 @@ def test_messages_to_different_servers_do_not_share_a_connection(
     one.point(organisation)
     two.point(other_organisation)
 
-    services.send_email(message=_claimed_email(organisation, "F-2026-000001"))
-    services.send_email(message=_claimed_email(other_organisation, "F-2026-000002"))
-    services.send_email(message=_claimed_email(organisation, "F-2026-000003"))
+    sending.send_email(message=_claimed_email(organisation, "F-2026-000001"))
+    sending.send_email(message=_claimed_email(other_organisation, "F-2026-000002"))
+    sending.send_email(message=_claimed_email(organisation, "F-2026-000003"))
 
     assert (one.handler.connections, two.handler.connections) == (1, 1)
     assert (len(one.handler.received), len(two.handler.received)) == (2, 1)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import CompanySettings
 from activity.errors import WrongSettings
-from emails import services
+from emails import mailer, sending, services
 from emails.backends import EmailBackend as RecordingSMTPBackend
 from emails.models import EmailMessage
 from invoices import services as invoice_services
@@ -36,19 +36,22 @@ class TestMailer:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            backend = services.mailer_for(organisation)
+            backend = mailer.mailer_for(organisation)
 
         assert isinstance(backend, RecordingSMTPBackend)
         assert (backend.host, backend.port, backend.username, backend.password) == (
-            "smtp.example.net", 2525, "u", "p",
-        )  # fmt: skip
+            "smtp.example.net",
+            2525,
+            "u",
+            "p",
+        )
         assert backend.timeout == 20  # kept from MAILERS["default"]
 
     def test_without_own_settings_the_platform_mailer_sends_it(self, organisation, mailoutbox):
         # The test settings make MAILERS["default"] Django's locmem backend.
         message = _claimed(services.queue_invoice_email(invoice=generated_invoice(organisation)))
 
-        services.send_email(message=message)
+        sending.send_email(message=message)
 
         [sent] = mailoutbox
         assert sent.extra_headers["Message-ID"] == message.message_id
@@ -66,7 +69,7 @@ class TestSendEmail:
         message = _claimed(services.queue_invoice_email(invoice=generated_invoice(organisation)))
 
         with pytest.raises(WrongSettings) as caught:
-            services.send_email(message=message)
+            sending.send_email(message=message)
 
         assert caught.value.details["settings"][0]["field"] == "smtp_host"
         assert message.tries.get().outcome == "failed"
@@ -74,11 +77,11 @@ class TestSendEmail:
     def test_an_accepted_message_is_never_sent_again(self, organisation, smtp_server):
         smtp_server.point(organisation)
         message = _claimed(services.queue_invoice_email(invoice=generated_invoice(organisation)))
-        services.send_email(message=message)
+        sending.send_email(message=message)
         assert len(smtp_server.handler.received) == 1
         EmailMessage.objects.filter(pk=message.pk).update(status="sending")  # e.g. a takeover
 
-        services.send_email(message=message)
+        sending.send_email(message=message)
 
         assert len(smtp_server.handler.received) == 1
         assert message.tries.count() == 1
@@ -90,7 +93,7 @@ class TestSendEmail:
         invoice = generated_invoice(organisation)
         message = _claimed(services.queue_invoice_email(invoice=invoice))
 
-        services.send_email(message=message)
+        sending.send_email(message=message)
 
         message.refresh_from_db()
         invoice.refresh_from_db()
@@ -179,6 +182,10 @@ class TestReminders:
 
         with pytest.raises(IntegrityError):
             EmailMessage.objects.create(
-                organisation=organisation, invoice=invoice, reminder_step=original.reminder_step,
-                subject="x", template="reminder", message_id="<dup@example.com>",
-            )  # fmt: skip
+                organisation=organisation,
+                invoice=invoice,
+                reminder_step=original.reminder_step,
+                subject="x",
+                template="reminder",
+                message_id="<dup@example.com>",
+            )

@@ -37,10 +37,15 @@ def _post(url: str, payload: dict, auth: str | None) -> int:
 
 def _sent(organisation) -> EmailMessage:
     return EmailMessage.objects.create(
-        organisation=organisation, subject="Facture", template="invoice", status="sent",
-        recipients=["john@example.com"], recipient="john@example.com",
-        message_id="<abc@example.com>", provider_message_id="883953f4-6105-42a2-a16a-77a8eac79483",
-    )  # fmt: skip
+        organisation=organisation,
+        subject="Facture",
+        template="invoice",
+        status="sent",
+        recipients=["john@example.com"],
+        recipient="john@example.com",
+        message_id="<abc@example.com>",
+        provider_message_id="883953f4-6105-42a2-a16a-77a8eac79483",
+    )
 
 
 DELIVERY = {
@@ -105,7 +110,7 @@ def test_a_bounce_event_marks_the_message_bounced_with_an_alert(webhook_url, org
     assert message.last_cause == Cause.REFUSED
     assert message.sent_at is None  # Resend may send it again
     assert "does not exist" in message.last_error
-    assert Alert.objects.open().filter(object_id=message.pk, process=message.PROCESS).exists()
+    assert Alert.objects.open().filter(object_id=message.pk, process=message.process.name).exists()
 
 
 def test_without_a_secret_the_webhook_is_disabled(live_server, settings, organisation):

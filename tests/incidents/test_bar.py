@@ -198,4 +198,5 @@ def test_the_bar_speaks_french(accountant_client, accountant, failures):
     content = accountant_client.get(reverse("invoices:list")).content.decode()
 
     assert "1 incident ouvert" in content
-    assert "1 facture en échec — données manquantes : SIREN (client)" in content
+    # French typography: a no-break space before the colon.
+    assert "1 facture en échec — données manquantes\u00a0: SIREN (client)" in content

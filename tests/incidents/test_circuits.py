@@ -54,9 +54,9 @@ def _running_email(organisation) -> EmailMessage:
 
 
 def _park(message: EmailMessage) -> bool:
-    return circuits.park(
+    return circuits.hold(
         record=message,
-        process=message.PROCESS,
+        process=message.process.name,
         service="smtp",
         error="smtp unreachable — Connection refused",
         details={"service": "smtp", "error": "Connection refused"},
@@ -84,9 +84,9 @@ def test_a_service_without_a_probe_is_retried_as_before(organisation):
     message = _running_email(organisation)
 
     assert (
-        circuits.park(
+        circuits.hold(
             record=message,
-            process=message.PROCESS,
+            process=message.process.name,
             service="network",
             error="x",
             details={},
@@ -147,12 +147,12 @@ def test_a_wait_is_resumed_by_one_of_two_racing_probes(organisation):
 
 def test_while_the_circuit_is_open_the_process_tasks_wait_without_trying(organisation):
     message = _running_email(organisation)
-    process = message.PROCESS
+    process = message.process.name
     assert circuits.open_circuit_for(organisation_id=organisation.pk, process=process) is None
 
     _park(message)
 
-    assert circuits.open_circuit_for(organisation_id=organisation.pk, process=message.PROCESS)
+    assert circuits.open_circuit_for(organisation_id=organisation.pk, process=message.process.name)
     assert (
         circuits.open_circuit_for(organisation_id=organisation.pk, process="invoice_generation")
         is None

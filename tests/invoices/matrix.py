@@ -27,9 +27,14 @@ def _failed_invoice(ctx):
     invoice = InvoiceFactory(organisation=ctx.organisation, customer__street="")
     problems = [p.as_dict() for p in customer_problems(invoice.customer)]
     activity.record_failure(
-        record=invoice, process=invoice.PROCESS, cause="missing_data",
-        message="test", details={"fields": problems}, attempt=1,
-    )  # fmt: skip
+        record=invoice,
+        from_statuses=(invoice.status,),
+        process=invoice.process.name,
+        cause="missing_data",
+        message="test",
+        details={"fields": problems},
+        attempt=1,
+    )
     return {"pk": invoice.pk}
 
 

@@ -113,14 +113,6 @@ def test_the_customer_pages_reject_wrong_method(accountant_client, organisation)
     assert accountant_client.delete(customer.get_absolute_url()).status_code == 405
 
 
-def test_the_customer_pages_reject_support(support_client, organisation):
-    customer = CustomerFactory(organisation=organisation)
-    assert support_client.get(LIST).status_code == 403
-    assert support_client.post(CREATE, VALID).status_code == 403
-    assert support_client.get(customer.get_absolute_url()).status_code == 403
-    assert not Customer.objects.exclude(pk=customer.pk).exists()
-
-
 def test_another_organisations_customer_is_404(other_accountant_client, organisation):
     customer = CustomerFactory(organisation=organisation)
     response = other_accountant_client.post(customer.get_absolute_url(), VALID)

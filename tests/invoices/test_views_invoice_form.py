@@ -168,12 +168,6 @@ def test_the_forms_reject_wrong_method(accountant_client, organisation):
     assert accountant_client.put(reverse("invoices:edit", args=[invoice.pk])).status_code == 405
 
 
-def test_the_forms_reject_support(support_client, organisation):
-    invoice = InvoiceFactory(organisation=organisation)
-    assert support_client.get(CREATE).status_code == 403
-    assert support_client.get(reverse("invoices:edit", args=[invoice.pk])).status_code == 403
-
-
 def test_another_organisations_draft_is_404(other_accountant_client, organisation):
     invoice = InvoiceFactory(organisation=organisation)
     url = reverse("invoices:edit", args=[invoice.pk])

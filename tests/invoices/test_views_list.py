@@ -173,11 +173,3 @@ def test_the_count_stops_at_the_cap(organisation):
     assert paginator.capped
     assert paginator.num_pages == 2
     assert len(paginator.get_page(2)) == 10
-
-
-def test_the_list_rejects_wrong_method(accountant_client):
-    assert accountant_client.post(URL).status_code == 405
-
-
-def test_the_list_rejects_support(support_client):
-    assert support_client.get(URL).status_code == 403

@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from activity.errors import MissingData
-from emails import services as email_services
+from emails import sending
 from emails.models import EmailMessage
 from refunds import services
 from refunds.models import Refund
@@ -47,9 +47,12 @@ def test_a_confirmed_transfer_queues_the_credit_note_email_once(
     organisation, accountant, django_capture_on_commit_callbacks
 ):
     refund = _transferred(
-        organisation, accountant, django_capture_on_commit_callbacks,
-        email="compta@client.fr", language="en",
-    )  # fmt: skip
+        organisation,
+        accountant,
+        django_capture_on_commit_callbacks,
+        email="compta@client.fr",
+        language="en",
+    )
     credit_note = refund.credit_note
 
     services.notify_credit_note(credit_note)
@@ -85,7 +88,7 @@ def test_a_customer_without_email_fails_the_email_not_the_refund(
     message = EmailMessage.objects.get(kind=EmailMessage.Kind.CREDIT_NOTE)
 
     with pytest.raises(MissingData) as raised:
-        email_services.send_email(message=message)
+        sending.send_email(message=message)
 
     [problem] = raised.value.problems
     assert (problem.model, problem.field) == ("customer", "email")
@@ -100,7 +103,7 @@ def test_the_pdf_of_the_credit_note_is_attached_not_the_invoices(
     message = EmailMessage.objects.get(kind=EmailMessage.Kind.CREDIT_NOTE)
     EmailMessage.objects.filter(pk=message.pk).update(status="sending", attempts=1)
 
-    email_services.send_email(message=message)
+    sending.send_email(message=message)
 
     [sent] = mailoutbox
     [(name, content, mimetype)] = sent.attachments

@@ -6,13 +6,11 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from accounts.models import CompanySettings
-from activity.models import ActivityLog, Alert, Cause, Event
+from activity.models import ActivityLog, Event
 from refunds import services
 from refunds.models import Refund
 from tests.conftest import HTMX, wait_for
@@ -40,73 +38,6 @@ def _request(invoice, amount: str, user=None) -> Refund:
     return services.request_refund(
         invoice=invoice, amount=Decimal(amount), reason="Geste commercial", requested_by=user
     )
-
-
-def test_a_partial_then_a_full_refund_then_a_third_is_refused(
-    celery_worker, stripe_org, stripe_server, accountant
-):
-    invoice = paid_invoice(stripe_org, server=stripe_server)
-
-    first = _request(invoice, "90.00", accountant)
-
-    first = wait_for(lambda r=first: _settled(r))
-    second = _request(invoice, "150.00", accountant)
-    second = wait_for(lambda r=second: _settled(r))
-
-    assert [first.status, second.status] == [Refund.Status.REFUNDED] * 2, second.last_error
-    numbers = [first.credit_note.number, second.credit_note.number]
-    assert int(numbers[1][-6:]) == int(numbers[0][-6:]) + 1
-    invoice.refresh_from_db()
-    assert (invoice.amount_paid, invoice.amount_refunded) == (Decimal("240.00"), Decimal("240.00"))
-    assert services.refundable_amount(invoice) == Decimal("0.00")
-    with translation.override("en"), pytest.raises(ValidationError) as refused:
-        _request(invoice, "1.00", accountant)
-    assert "Only 0.00 € can still be refunded" in refused.value.messages[0]
-    assert sum(r["amount"] for r in stripe_server.refunds) == 24000
-    assert len(stripe_server.refunds) == 2
-
-
-def test_503_twice_then_200_is_refunded_once_after_automatic_retries(
-    celery_worker, stripe_org, stripe_server, accountant
-):
-    invoice = paid_invoice(stripe_org, server=stripe_server)
-    stripe_server.fail_posts = [(503, "service_unavailable"), (503, "service_unavailable")]
-
-    refund = _request(invoice, "20.00", accountant)
-
-    refund = wait_for(lambda r=refund: _settled(r))
-
-    assert refund.status == Refund.Status.REFUNDED, refund.last_error
-    assert refund.attempts == 3
-    assert len(stripe_server.refunds) == 1
-    assert {k for m, _, k in stripe_server.requests if m == "POST"} == {str(refund.idempotency_key)}
-    # The service commits the refund; the runner logs its success just after.
-    wait_for(lambda: ActivityLog.objects.for_record(refund).filter(event=Event.SUCCEEDED).exists())
-    events = list(
-        ActivityLog.objects.for_record(refund).order_by("id").values_list("event", flat=True)
-    )
-    assert events.count(Event.RETRIED) == 2
-    assert events[-1] == Event.SUCCEEDED
-
-
-def test_a_wrong_api_key_fails_at_once_and_the_alert_names_the_setting(
-    celery_worker, stripe_org, stripe_server, accountant
-):
-    CompanySettings.objects.filter(organisation=stripe_org).update(provider_api_key="sk_bad")
-    invoice = paid_invoice(stripe_org, server=stripe_server)
-
-    refund = _request(invoice, "20.00", accountant)
-
-    refund = wait_for(lambda r=refund: _settled(r))
-
-    assert refund.status == Refund.Status.FAILED
-    assert refund.last_cause == Cause.WRONG_SETTINGS
-    assert refund.attempts == 1
-    assert stripe_server.posts() == 1
-    alert = Alert.objects.open().get(object_id=refund.pk)
-    assert alert.cause == Cause.WRONG_SETTINGS
-    assert "provider API key" in alert.message
-    assert refund.last_error_details["settings"][0]["field"] == "provider_api_key"
 
 
 def test_two_users_clicking_retry_at_once_refund_once(

@@ -24,9 +24,12 @@ def _attachment(ctx):
 
     ticket = make_ticket(requester=ctx.accountant)
     item = TicketAttachment(
-        ticket=ticket, name="notes.txt", content_type="text/plain", size=5,
+        ticket=ticket,
+        name="notes.txt",
+        content_type="text/plain",
+        size=5,
         uploaded_by=ctx.accountant,
-    )  # fmt: skip
+    )
     item.file.save("notes.txt", ContentFile(b"hello"))
     return {"pk": item.pk}
 
@@ -41,9 +44,19 @@ MATRIX = [
     Row("support:queue", SUPPORT_PAGE),
     Row("support:manage", STAFF_RECORD, make=_ticket),
     Row("support:assign", STAFF_RECORD, method="post", make=_ticket),
-    Row("support:set_status", STAFF_RECORD, method="post", make=_ticket,
-        data={"status": "in_progress"}),
-    Row("support:message", STAFF_RECORD, method="post", make=_ticket,
-        data={"kind": "note", "body": "Checked"}),
+    Row(
+        "support:set_status",
+        STAFF_RECORD,
+        method="post",
+        make=_ticket,
+        data={"status": "in_progress"},
+    ),
+    Row(
+        "support:message",
+        STAFF_RECORD,
+        method="post",
+        make=_ticket,
+        data={"kind": "note", "body": "Checked"},
+    ),
     Row("support:report", STAFF_ONLY),
-]  # fmt: skip
+]

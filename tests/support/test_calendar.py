@@ -16,9 +16,15 @@ from support.calendar import (
 
 PARIS = ZoneInfo("Europe/Paris")
 CAL = BusinessCalendar.from_config(
-    {"days": [0, 1, 2, 3, 4], "open": "09:00", "close": "18:00", "time_zone": "Europe/Paris",
-     "country": "FR", "subdivision": None}
-)  # fmt: skip
+    {
+        "days": [0, 1, 2, 3, 4],
+        "open": "09:00",
+        "close": "18:00",
+        "time_zone": "Europe/Paris",
+        "country": "FR",
+        "subdivision": None,
+    }
+)
 
 
 def paris(y, m, d, h=0, mi=0) -> datetime:
@@ -145,9 +151,13 @@ def test_business_time_between_skips_holidays():
 @pytest.mark.parametrize("hours", [1, 7.5, 9, 24, 40, 100])
 @pytest.mark.parametrize(
     "start",
-    [paris(2026, 3, 27, 15), paris(2026, 10, 24, 3), paris(2026, 12, 24, 17, 45),
-     paris(2026, 4, 3, 8)],
-)  # fmt: skip
+    [
+        paris(2026, 3, 27, 15),
+        paris(2026, 10, 24, 3),
+        paris(2026, 12, 24, 17, 45),
+        paris(2026, 4, 3, 8),
+    ],
+)
 def test_adding_then_measuring_gives_back_the_budget(start, hours):
     due = add_business_hours(start, hours, CAL)
     assert business_time_between(start, due, CAL) == timedelta(hours=hours)

@@ -1,5 +1,5 @@
 """The requester gets each public reply by e-mail, queued through the e-mail automation and
-sent by a real Celery worker to a real SMTP server on loopback."""
+sent through the real runner (in-process) to a real SMTP server on loopback."""
 
 import pytest
 from django.urls import reverse
@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import CompanySettings
 from emails.models import EmailMessage
 from support import services
-from tests.conftest import HTMX, wait_for
+from tests.conftest import HTMX, run_queued
 from tests.emails.conftest import free_port
 from tests.support.helpers import make_ticket
 
@@ -62,9 +62,8 @@ def test_a_broken_mail_server_does_not_hold_up_the_reply(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.worker
 def test_the_accountant_receives_the_agents_reply_but_never_a_note(
-    celery_worker, accountant, support_client, smtp_server
+    accountant, support_client, smtp_server
 ):
     smtp_server.point(accountant.organisation)
     ticket = make_ticket(requester=accountant)
@@ -72,16 +71,19 @@ def test_the_accountant_receives_the_agents_reply_but_never_a_note(
     received = smtp_server.handler.received
 
     response = support_client.post(
-        url, {"kind": "reply", "body": "We fixed the address.", "next_status": "waiting"},
+        url,
+        {"kind": "reply", "body": "We fixed the address.", "next_status": "waiting"},
         headers=HTMX,
-    )  # fmt: skip
+    )
     assert response.status_code == 200
-    wait_for(lambda: len(received) == 1, timeout=60)
+    run_queued()
+    assert len(received) == 1
     note = {"kind": "note", "body": "internal only"}
     assert support_client.post(url, note, headers=HTMX).status_code == 200
     reply = {"kind": "reply", "body": "Second reply.", "next_status": "waiting"}
     assert support_client.post(url, reply, headers=HTMX).status_code == 200
-    wait_for(lambda: len(received) == 2, timeout=60)
+    run_queued()
+    assert len(received) == 2
 
     assert [r.rcpt_tos for r in received] == [[accountant.email]] * 2
     bodies = [r.message.get_body(("plain",)).get_content() for r in received]

@@ -32,9 +32,12 @@ def test_the_first_public_reply_records_the_first_response_and_pauses_the_clock(
 ):
     ticket = make_ticket(requester=accountant, now=paris(2026, 11, 17, 9))
     services.add_support_message(
-        ticket=ticket, author=support_user, body="Which customer?", next_status="waiting",
+        ticket=ticket,
+        author=support_user,
+        body="Which customer?",
+        next_status="waiting",
         now=paris(2026, 11, 17, 11),
-    )  # fmt: skip
+    )
     ticket.refresh_from_db()
     assert ticket.first_response_at == paris(2026, 11, 17, 11)
     assert ticket.status == Ticket.Status.WAITING
@@ -58,9 +61,12 @@ def test_a_customer_reply_while_waiting_reopens_and_resumes_with_what_was_left(
 ):
     ticket = make_ticket(requester=accountant, now=paris(2026, 11, 17, 9))
     services.add_support_message(
-        ticket=ticket, author=support_user, body="?", next_status="waiting",
+        ticket=ticket,
+        author=support_user,
+        body="?",
+        next_status="waiting",
         now=paris(2026, 11, 17, 13),
-    )  # fmt: skip
+    )
     services.add_customer_reply(
         ticket=ticket, author=accountant, body="Client 4", now=paris(2026, 11, 20, 9)
     )

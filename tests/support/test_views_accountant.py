@@ -63,11 +63,6 @@ def test_the_form_refuses_other_methods(accountant_client, method):
     assert getattr(accountant_client, method)(reverse("support:new")).status_code == 405
 
 
-def test_reply_refuses_get(accountant, accountant_client):
-    ticket = make_ticket(requester=accountant)
-    assert accountant_client.get(reverse("support:reply", args=[ticket.pk])).status_code == 405
-
-
 def test_support_staff_cannot_open_tickets_for_an_organisation(support_client):
     assert support_client.get(reverse("support:new")).status_code == 403
 

@@ -95,9 +95,12 @@ def test_a_log_entry_of_another_record_is_a_404(accountant_client, organisation)
 
 @pytest.mark.parametrize(
     "params",
-    [{"process": "nope", "record": "1"}, {"process": "invoice_generation", "record": "x"},
-     {"log": "999999"}],
-)  # fmt: skip
+    [
+        {"process": "nope", "record": "1"},
+        {"process": "invoice_generation", "record": "x"},
+        {"log": "999999"},
+    ],
+)
 def test_unknown_targets_are_a_404(accountant_client, params):
     assert accountant_client.get(_help_url(**params)).status_code == 404
 

@@ -1,5 +1,5 @@
 """Acceptance: a confirmed transfer reaches the customer as an e-mail with the credit note
-PDF, through a real Celery worker and a real SMTP server on loopback."""
+PDF, through the real runner (in-process) and a real SMTP server on loopback."""
 
 import io
 from decimal import Decimal
@@ -10,22 +10,14 @@ import pytest
 from emails.models import EmailMessage
 from refunds import services
 from refunds.models import Refund
-from tests.conftest import wait_for
-from tests.emails.helpers import settled
+from tests.conftest import run_queued
 
 from .conftest import paid_invoice
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _reached(refund: Refund, status: str):
-    refund.refresh_from_db()
-    return refund.status == status and refund
-
-
-def test_the_customer_receives_the_credit_note_pdf_by_email(
-    celery_worker, organisation, accountant, smtp_server
-):
+def test_the_customer_receives_the_credit_note_pdf_by_email(organisation, accountant, smtp_server):
     smtp_server.point(organisation)
     invoice = paid_invoice(
         organisation,
@@ -35,13 +27,15 @@ def test_the_customer_receives_the_credit_note_pdf_by_email(
     refund = services.request_refund(
         invoice=invoice, amount=Decimal("60.00"), reason="Geste", requested_by=accountant
     )
-    refund = wait_for(lambda: _reached(refund, Refund.Status.AWAITING_TRANSFER), timeout=60)
+    run_queued()
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.AWAITING_TRANSFER
 
     assert services.confirm_transfer(refund=refund, actor=accountant)
 
     credit_note = Refund.objects.get(pk=refund.pk).credit_note
-    message = wait_for(lambda: EmailMessage.objects.filter(kind="credit").first(), timeout=10)
-    message = wait_for(lambda: settled(message), timeout=60)
+    run_queued()
+    message = EmailMessage.objects.get(kind="credit")
     assert message.status == EmailMessage.Status.SENT, message.last_error
     [received] = smtp_server.handler.received
     assert received.rcpt_tos == ["compta@client.fr"]
