@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 
 from activity.admin import RetryFailedMixin
 
@@ -78,7 +79,7 @@ class EmailMessageAdmin(RetryFailedMixin, admin.ModelAdmin):
         sent = obj is not None and obj.sent_at is not None
         return not sent and super().has_delete_permission(request, obj)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)
         return actions

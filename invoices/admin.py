@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 from simple_history.admin import SimpleHistoryAdmin
 
 from activity.admin import RetryFailedMixin
@@ -19,8 +20,8 @@ class FrozenWhenIssuedMixin:
     def has_delete_permission(self, request, obj=None) -> bool:
         return not self.is_frozen(obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)  # type: ignore[misc]
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)  # type: ignore[misc]
         actions.pop("delete_selected", None)
         return actions
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from emails import services
 from emails.models import EmailMessage
-from emails.tasks import send_email as send_email_task
+from emails.processes import DELIVERY
 from payments.services import record_payment
 
 from .helpers import generated_invoice
@@ -28,7 +28,7 @@ def _queue_reminder(organisation, settings):
 
 def _run(message: EmailMessage) -> EmailMessage:
     message.refresh_from_db()
-    send_email_task.apply(args=[message.pk], task_id=message.task_id)
+    DELIVERY.task.apply(args=[message.pk], task_id=message.task_id)
     message.refresh_from_db()
     return message
 

@@ -26,7 +26,7 @@ def _with_logo(organisation, name):
 def test_own_logo_and_static_files_are_served(organisation, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     company = _with_logo(organisation, "mine.png")
-    fetcher = LocalFilesFetcher(organisation_media(organisation))
+    fetcher = LocalFilesFetcher(organisation_media(company))
 
     assert fetcher.fetch(Path(company.logo.path).as_uri()).read() == PNG
     css = Path(settings.STATICFILES_DIRS[0]).resolve()
@@ -36,12 +36,12 @@ def test_own_logo_and_static_files_are_served(organisation, settings, tmp_path):
 
 def test_another_organisations_files_are_refused(organisation, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    _with_logo(organisation, "mine.png")
+    mine = _with_logo(organisation, "mine.png")
     theirs = _with_logo(OrganisationFactory(), "theirs.png")
     attachment = tmp_path / "support" / "7" / "contract.pdf"
     attachment.parent.mkdir(parents=True)
     attachment.write_bytes(b"%PDF-1.7 secret")
-    fetcher = LocalFilesFetcher(organisation_media(organisation))
+    fetcher = LocalFilesFetcher(organisation_media(mine))
 
     for path in (
         Path(theirs.logo.path),
