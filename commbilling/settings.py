@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "emails",
     "refunds",
     "support",
+    "einvoicing",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,9 @@ AUTOMATION = {
 # Seconds the payment provider has to answer a refund call; past it the outcome is
 # unknown and the refund is looked up at the provider before anything is sent again.
 REFUNDS_PROVIDER_TIMEOUT_SECONDS = env_float("REFUNDS_PROVIDER_TIMEOUT_SECONDS", 30.0)
+# E-invoicing: the approved platform's HTTP timeout, and how old a webhook may be.
+EINVOICING_PLATFORM_TIMEOUT_SECONDS = env_float("EINVOICING_PLATFORM_TIMEOUT_SECONDS", 20.0)
+EINVOICING_WEBHOOK_TOLERANCE_SECONDS = env_int("EINVOICING_WEBHOOK_TOLERANCE_SECONDS", 300)
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

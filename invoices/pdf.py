@@ -57,7 +57,13 @@ def static_file_uri(name: str) -> str:
     return Path(found).resolve().as_uri() if found else ""
 
 
-def render_pdf(template: str, context: dict[str, object], *, language: str = "fr") -> bytes:
+def render_pdf(
+    template: str,
+    context: dict[str, object],
+    *,
+    language: str = "fr",
+    pdf_variant: str | None = None,
+) -> bytes:
     with translation.override(language):
         html = render_to_string(template, context)
     document = HTML(
@@ -65,7 +71,7 @@ def render_pdf(template: str, context: dict[str, object], *, language: str = "fr
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
         url_fetcher=LocalFilesFetcher(),
     )
-    return document.write_pdf(font_config=font_config())
+    return document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
 
 
 def render_invoice_pdf(invoice) -> bytes:
@@ -75,7 +81,9 @@ def render_invoice_pdf(invoice) -> bytes:
     logo_uri = ""
     if company.logo:
         logo_uri = Path(company.logo.path).resolve().as_uri()
-    return render_pdf(
+    from einvoicing.facturx import PDF_VARIANT, invoice_facturx
+
+    pdf = render_pdf(
         "invoices/invoice_pdf.html",
         {
             "invoice": invoice,
@@ -86,4 +94,7 @@ def render_invoice_pdf(invoice) -> bytes:
             "logo_uri": logo_uri,
         },
         language=invoice.customer.language or "fr",
+        pdf_variant=PDF_VARIANT,
     )
+    # Every invoice is a Factur-X: the PDF/A-3b with its EN 16931 XML embedded.
+    return invoice_facturx(invoice, pdf)

@@ -13,7 +13,9 @@ def render_credit_note_pdf(
 ) -> bytes:
     invoice = credit_note.invoice
     logo_uri = Path(company.logo.path).resolve().as_uri() if company.logo else ""
-    return render_pdf(
+    from einvoicing.facturx import PDF_VARIANT, credit_note_facturx
+
+    pdf = render_pdf(
         "refunds/credit_note_pdf.html",
         {
             "credit_note": credit_note,
@@ -25,4 +27,7 @@ def render_credit_note_pdf(
             "logo_uri": logo_uri,
         },
         language=invoice.customer.language or "fr",
+        pdf_variant=PDF_VARIANT,
     )
+    # A Factur-X too: type 381, referring to the invoice it corrects.
+    return credit_note_facturx(credit_note, pdf)
