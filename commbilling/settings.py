@@ -284,6 +284,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-records": {"task": "activity.sweep_stuck_records", "schedule": 60.0},
     "reconcile-refunds": {"task": "refunds.reconcile_unknown_refunds", "schedule": 300.0},
+    "check-einvoices": {"task": "einvoicing.check_einvoices", "schedule": 300.0},
     "queue-overdue-reminders": {
         "task": "emails.queue_overdue_reminders",
         "schedule": env_float("AUTOMATION_REMINDER_INTERVAL_SECONDS", 3600.0),

@@ -17,4 +17,5 @@ urlpatterns = [
     path("support/", include("support.urls")),
     path("refunds/", include("refunds.urls")),
     path("emails/", include("emails.urls")),
+    path("einvoicing/", include("einvoicing.urls")),
 ]

@@ -72,6 +72,7 @@ class LocalPlatform(ThreadingHTTPServer):
         self.reject_next: list[str] = []  # reason codes for the next submissions
         self.refuse_next = 0  # the buyer refuses the next N accepted flows
         self.fail_next: list[int] = []  # HTTP statuses for the next submissions
+        self.fail_reads = 0  # the next N reads answer 503
         self.delay = 0.0  # seconds before answering a submission
         self.stall: threading.Event | None = None  # accept, then wait (client time-out)
         self.drop_after_accept = 0  # accept the next N flows, then close without answer
@@ -200,6 +201,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = dict(parse_qsl(parts.query))
         with self.server.lock:
+            if self.server.fail_reads > 0:
+                self.server.fail_reads -= 1
+                self._send(503, {"error": "unavailable", "message": "Service indisponible."})
+                return
             if parts.path == "/v1/flows":
                 flows = [
                     _public(f)

@@ -6,7 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, OrganisationQuerySet
+from activity.models import TrackedRecord
 from invoices.models import Invoice
+
+# The process's name in the Activity log and the automation registry.
+TRANSMISSION = "einvoice_transmission"
 
 
 class PlatformSettings(models.Model):
@@ -14,6 +18,14 @@ class PlatformSettings(models.Model):
 
     organisation = models.OneToOneField(
         Organisation, on_delete=models.CASCADE, related_name="platform_settings"
+    )
+    enabled = models.BooleanField(
+        _("transmit invoices to the platform"),
+        default=False,
+        help_text=_(
+            "Mandatory for issuing from 1 September 2026 (large and mid-size companies) or "
+            "1 September 2027 (SMEs and micro-enterprises)."
+        ),
     )
     base_url = models.URLField(
         _("platform API base URL"),
@@ -75,11 +87,20 @@ class Lifecycle(models.TextChoices):
     ROUTING_ERROR = "221", pgettext_lazy("e-invoice", "Routing error")
 
 
+# Statuses after which the platform reports nothing more for a flow.
+FINAL_LIFECYCLE = {"210", "212", "213", "220", "221"}
+
+
 class EInvoiceQuerySet(OrganisationQuerySet):
-    pass
+    def to_poll(self):
+        """Deposited flows whose life cycle may still move (the webhook's fallback)."""
+        return self.filter(status=EInvoice.Status.DEPOSITED).exclude(lifecycle__in=FINAL_LIFECYCLE)
+
+    def unknown(self):
+        return self.filter(status=EInvoice.Status.UNKNOWN)
 
 
-class EInvoice(models.Model):
+class EInvoice(TrackedRecord):
     """The transmission of one invoice to the organisation's platform."""
 
     class Status(models.TextChoices):
@@ -89,6 +110,14 @@ class EInvoice(models.Model):
         REFUSED = "refused", pgettext_lazy("e-invoice", "Refused by the buyer")
         FAILED = "failed", pgettext_lazy("e-invoice", "Failed")
         UNKNOWN = "unknown", pgettext_lazy("e-invoice", "To be checked")
+
+    PROCESS = TRANSMISSION
+    STATUS_QUEUED = Status.QUEUED
+    STATUS_RUNNING = Status.TRANSMITTING
+    STATUS_FAILED = Status.FAILED
+    STATUS_UNKNOWN = Status.UNKNOWN
+    RETRYABLE_STATUSES = (Status.FAILED,)
+    RETRY_LABEL = _("Retransmit")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     invoice = models.OneToOneField(
@@ -129,6 +158,10 @@ class EInvoice(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.invoice.get_absolute_url()
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.lifecycle in ("213", "221")
 
 
 class FlowStatus(models.Model):

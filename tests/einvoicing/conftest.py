@@ -18,3 +18,22 @@ def platform_server() -> Iterator[LocalPlatform]:
         server.stall.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def platform_org(organisation, platform_server):
+    """The organisation transmits its e-invoices to the local platform."""
+    from einvoicing.models import PlatformSettings
+
+    platform = PlatformSettings.for_organisation(organisation)
+    platform.enabled = True
+    platform.base_url = platform_server.url
+    platform.api_key = API_KEY
+    platform.webhook_secret = "whsec-test"
+    platform.save()
+    return organisation
+
+
+@pytest.fixture(autouse=True)
+def short_platform_timeout(settings):
+    settings.EINVOICING_PLATFORM_TIMEOUT_SECONDS = 1.0

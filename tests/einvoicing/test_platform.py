@@ -116,7 +116,8 @@ def test_a_connection_dropped_after_acceptance_leaves_the_outcome_unknown_and_fi
         submit(platform)
 
     found = platform.find(tracking_id="732829320-F-2026-000042")
-    assert found is not None and found.accepted
+    assert found is not None
+    assert found.accepted
     assert len(platform_server.accepted_flows()) == 1
 
 
