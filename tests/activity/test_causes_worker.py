@@ -149,4 +149,6 @@ def test_unavailable_storage_is_retried_then_fails_then_recovers_on_retry(
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
     assert invoice.number == number
     assert invoice.pdf.read().startswith(b"%PDF")
+    # The service commits the invoice; the runner resolves the alert just after.
+    wait_for(lambda: ActivityLog.objects.for_record(invoice).filter(event=Event.SUCCEEDED).exists())
     assert not Alert.objects.open().exists()
