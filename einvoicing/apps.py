@@ -17,7 +17,7 @@ class EinvoicingConfig(AppConfig):
                 process=TRANSMISSION,
                 model_label="einvoicing.EInvoice",
                 task_name="einvoicing.transmit_einvoice",
-                list_url_name="invoices:list",
+                list_url_name="einvoicing:list",
                 execute=lambda record: services.transmit_einvoice(einvoice=record),
             )
         )

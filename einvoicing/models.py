@@ -118,6 +118,7 @@ class EInvoice(TrackedRecord):
     STATUS_UNKNOWN = Status.UNKNOWN
     RETRYABLE_STATUSES = (Status.FAILED,)
     RETRY_LABEL = _("Retransmit")
+    LIVE_STATUSES = (Status.QUEUED, Status.TRANSMITTING)
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     invoice = models.OneToOneField(

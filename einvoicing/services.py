@@ -97,7 +97,11 @@ def queue_transmission(*, invoice: Invoice, actor: User | None = None) -> EInvoi
 
 def check_transmission(invoice: Invoice) -> list[rules.Violation]:
     """The EN 16931 and French rules a transmission of this invoice would break."""
-    return rules.check(invoice_document(invoice), transmitted=True)
+    violations = rules.check(invoice_document(invoice), transmitted=True)
+    if not invoice.number:
+        # A draft gets its number and dates when it is issued.
+        violations = [v for v in violations if v.rule not in ("BR-02", "BR-03")]
+    return violations
 
 
 def _settings_problem(platform: PlatformSettings, field: str, problem: str) -> FieldProblem:

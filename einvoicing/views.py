@@ -38,6 +38,35 @@ def invoice_xml(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+STATUS_TO_FILTER = {
+    EInvoice.Status.QUEUED: "pending",
+    EInvoice.Status.TRANSMITTING: "pending",
+    EInvoice.Status.DEPOSITED: "deposited",
+    EInvoice.Status.REFUSED: "refused",
+    EInvoice.Status.FAILED: "failed",
+    EInvoice.Status.UNKNOWN: "unknown",
+}
+
+
+@require_GET
+@accountant_required
+def einvoice_list(request: OrganisationHttpRequest) -> HttpResponse:
+    """Transmissions are listed in the Factures tab, filtered by e-invoicing status."""
+    key = STATUS_TO_FILTER.get(request.GET.get("status", ""), "")
+    url = reverse("invoices:list")
+    return redirect(f"{url}?einvoice={key}" if key else url)
+
+
+@require_GET
+@accountant_required
+def invoice_panel(request: OrganisationHttpRequest, pk: int) -> TemplateResponse:
+    """The invoice page's e-invoicing card, polled while work is under way."""
+    from .templatetags.einvoicing import panel_context
+
+    invoice = _get_invoice_for_user(request, pk)
+    return TemplateResponse(request, "einvoicing/_panel.html", panel_context(invoice))
+
+
 @require_POST
 @accountant_required
 def check_with_platform(request: OrganisationHttpRequest, pk: int) -> HttpResponse:

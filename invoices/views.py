@@ -69,6 +69,14 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
         invoices = invoices.filter(status=status)
     else:
         status = ""
+    from einvoicing import filters as einvoicing_filters
+
+    einvoice = request.GET.get("einvoice", "")
+    einvoice_condition = einvoicing_filters.condition(einvoice)
+    if einvoice_condition is not None:
+        invoices = invoices.filter(einvoice_condition)
+    else:
+        einvoice = ""
     q = request.GET.get("q", "").strip()[:100]
     if q:
         invoices = invoices.filter(Q(number__istartswith=q) | Q(customer__legal_name__icontains=q))
@@ -109,6 +117,8 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
             "q": q,
             "sort": sort,
             "statuses": Invoice.Status.choices,
+            "einvoice": einvoice,
+            "einvoice_statuses": einvoicing_filters.choices(),
             "headers": headers,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),

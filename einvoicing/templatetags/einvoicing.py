@@ -12,6 +12,15 @@ register = template.Library()
 def einvoicing_panel(context, invoice: Invoice) -> dict:
     """The invoice's e-invoicing: why it is not transmitted, what would block its
     transmission (drafts), or its transmission with the platform's timeline."""
+    return {
+        **panel_context(invoice),
+        "perms": context.get("perms"),
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
+
+
+def panel_context(invoice: Invoice) -> dict:
     exclusion = services.transmission_exclusion(invoice)
     einvoice = EInvoice.objects.filter(invoice=invoice).first()
     violations = []
@@ -24,7 +33,7 @@ def einvoicing_panel(context, invoice: Invoice) -> dict:
         "record": einvoice,
         "statuses": list(einvoice.statuses.all()) if einvoice else [],
         "violations": violations,
-        "perms": context.get("perms"),
-        "csrf_token": context.get("csrf_token"),
-        "request": context.get("request"),
+        # Refreshed while generation or transmission is under way.
+        "live": invoice.status in (Invoice.Status.QUEUED, Invoice.Status.GENERATING)
+        or (einvoice is not None and einvoice.status in EInvoice.LIVE_STATUSES),
     }

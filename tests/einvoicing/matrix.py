@@ -32,8 +32,10 @@ def _organisation_without_webhook_secret(ctx):
 
 
 MATRIX = [
+    Row("einvoicing:list", ACCOUNTANT_PAGE),
     Row("einvoicing:settings", ACCOUNTANT_PAGE),
     Row("einvoicing:xml", RECORD, make=_generated_invoice),
+    Row("einvoicing:panel", RECORD, make=_generated_invoice),
     Row("einvoicing:check", RECORD, method="post", make=_unknown_einvoice),
     Row("einvoicing:webhook", NOBODY, method="post", make=_organisation_without_webhook_secret),
 ]

@@ -145,3 +145,35 @@ def test_the_unknown_check_asks_the_platform(accountant_client, platform_org, pl
     assert response.status_code == 302
     einvoice.refresh_from_db()
     assert einvoice.status == EInvoice.Status.FAILED  # nothing there: safe to retransmit
+
+
+def test_the_invoices_tab_filters_by_e_invoicing_status(
+    accountant_client, platform_org, platform_server
+):
+    platform_server.invalid_sirens.add("732829320")
+    rejected = transmit_now(generated_einvoice(platform_org, customer__siren="732829320"))
+    deposited = transmit_now(generated_einvoice(platform_org))
+    private = generate_now(
+        InvoiceFactory(
+            organisation=platform_org,
+            customer__customer_type=Customer.Type.INDIVIDUAL,
+            customer__siren="",
+        )
+    )
+
+    def listed(key):
+        page = accountant_client.get("/invoices/", {"einvoice": key}).content.decode()
+        return {i for i in (rejected.invoice, deposited.invoice, private) if f'">{i}</a>' in page}
+
+    assert listed("rejected") == {rejected.invoice}
+    assert listed("failed") == {rejected.invoice}
+    assert listed("deposited") == {deposited.invoice}
+    assert listed("not_transmitted") == {private}
+    assert listed("anything") == {rejected.invoice, deposited.invoice, private}
+
+
+def test_the_dashboard_counts_lead_to_the_filtered_invoices(accountant_client):
+    response = accountant_client.get("/einvoicing/", {"status": "failed"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/invoices/?einvoice=failed"
