@@ -156,7 +156,7 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
 def send_task(*, process: str, record_id: int, task_id: str) -> bool:
     """Hand the record to a worker. A broker that is down is not an error for the caller:
     the record stays queued and the sweeper sends it again when the broker is back."""
-    from commbilling.celery import app
+    from commbilling.celery import app, queue_for
 
     automation = registry.get(process)
     try:
@@ -164,7 +164,7 @@ def send_task(*, process: str, record_id: int, task_id: str) -> bool:
             automation.task_name,
             args=[record_id],
             task_id=task_id,
-            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            queue=queue_for(automation.task_name),
         )
     except Exception as exc:  # kombu/redis raise many types; all mean "not sent now"
         logger.warning(

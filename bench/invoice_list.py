@@ -32,8 +32,8 @@ STATUSES = [  # (status, share)
 ]
 
 
-def load(count: int, organisation) -> None:
-    rng = random.Random(7)
+def load(count: int, organisation, first: int = 0) -> None:
+    rng = random.Random(7 + first)
     customers = Customer.objects.bulk_create(
         Customer(organisation=organisation, legal_name=f"Client {n} SAS", city="Lyon")
         for n in range(500)
@@ -42,7 +42,7 @@ def load(count: int, organisation) -> None:
     created_at = Invoice._meta.get_field("created_at")
     created_at.auto_now_add = False  # the bench sets dates spread over years (with ties)
     batch = []
-    for n in range(count):
+    for n in range(first, first + count):
         status = rng.choices([s for s, _ in STATUSES], [w for _, w in STATUSES])[0]
         numbered = status != Invoice.Status.DRAFT
         batch.append(

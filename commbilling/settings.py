@@ -261,6 +261,16 @@ else:
         "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 3.0),
     }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "commbilling")
+# Tasks that wait on a remote server (SMTP, payment provider, e-invoicing platform) go to
+# "<CELERY_QUEUE>.io", consumed by workers of their own: rendering, which needs the CPU,
+# never waits in line behind a slow mail server (commbilling.celery.queue_for).
+CELERY_IO_TASKS = ["emails.*", "refunds.*", "einvoicing.*"]
+# Celery's Django fixup closes the database connections before and after every task
+# unless this is set; it then closes them only every this many tasks, and the worker
+# keeps its connection like a web process does (CONN_MAX_AGE, a health check at the
+# start of each task: commbilling/celery.py). A new PostgreSQL connection per task
+# costs more than a small task.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -24,6 +24,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Role
+from commbilling.celery import IO_QUEUE_SUFFIX
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
     try:
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(UNCONSUMED_QUEUE)
+            for queue in (UNCONSUMED_QUEUE, UNCONSUMED_QUEUE + IO_QUEUE_SUFFIX):
+                conn.default_channel.queue_purge(queue)
     except Exception:  # noqa: S110 -- best effort: the broker may be gone already
         pass
 
@@ -156,7 +158,7 @@ class WorkerProcess:
                 "commbilling",
                 "worker",
                 "-Q",
-                queue,
+                f"{queue},{queue}{IO_QUEUE_SUFFIX}",  # rendering and I/O tasks alike
                 "-c",
                 str(concurrency),
                 "--pool",

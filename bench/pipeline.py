@@ -1,0 +1,225 @@
+"""Invoice generation and e-mail at volume: our pipeline against WeasyPrint's floor.
+
+    .venv/bin/python bench/pipeline.py [BATCH] [SAMPLES]      (defaults 100 and 8)
+
+In-process, interleaved, per invoice (median of SAMPLES):
+- bare: WeasyPrint alone on the invoice's HTML, with our restricted URL fetcher and the
+  shared font configuration (the floor: nothing of ours can be faster than this);
+- naive: ``HTML(string=html).write_pdf()`` (WeasyPrint's defaults);
+- pipeline: the generation task end to end (claim, log, check, number, render, store,
+  update, log), run in this process with ``Task.apply``.
+Then SQL statements per invoice across issue, generation and e-mail, and a batch of BATCH
+invoices through real workers (render ``-c 2`` on the main queue, I/O ``-c 2`` on the
+``.io`` queue, as in Procfile.dev), generation alone then generation + e-mail to a local
+SMTP server (aiosmtpd), each message checked delivered exactly once.
+"""
+
+import contextlib
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from _common import Sink, Workers, bench_database, metric, row, smtp_sink
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max, Min
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from weasyprint import HTML
+
+from accounts.models import CompanySettings
+from activity import automation as registry
+from commbilling.celery import IO_QUEUE_SUFFIX, app
+from emails.models import EmailMessage
+from invoices import pdf, services
+from invoices.models import Invoice
+from tests.factories import CustomerFactory, InvoiceFactory, OrganisationFactory
+
+# The demo's one-page invoice: three lines, two VAT rates.
+LINES = [
+    ("Conseil en organisation (jours)", "3", "650.00", "20"),
+    ("Licence logicielle annuelle", "1", "1200.00", "20"),
+    ("Ouvrage technique", "2", "45.00", "5.5"),
+]
+
+
+def _task(model):
+    app.loader.import_default_modules()  # the apps' tasks modules
+    return app.tasks[registry.for_model(model).task_name]
+
+
+def _new_invoices(organisation, count: int) -> list[Invoice]:
+    customer = CustomerFactory(organisation=organisation)
+    return [
+        InvoiceFactory(organisation=organisation, customer=customer, lines=LINES)
+        for _ in range(count)
+    ]
+
+
+def _issue(invoices: list[Invoice]) -> None:
+    for invoice in invoices:
+        services.issue_invoice(invoice=invoice, actor=None)
+
+
+def _generate_in_process(invoice: Invoice) -> None:
+    invoice.refresh_from_db()
+    _task(Invoice).apply(args=[invoice.pk], task_id=invoice.task_id)
+
+
+def _send_in_process(invoice: Invoice) -> None:
+    for message in EmailMessage.objects.filter(invoice=invoice, status=EmailMessage.Status.QUEUED):
+        _task(EmailMessage).apply(args=[message.pk], task_id=message.task_id)
+
+
+def in_process(organisation, company, samples: int) -> float:
+    """Median ms per PDF of bare, naive and pipeline, interleaved; returns bare."""
+    invoices = _new_invoices(organisation, samples + 1)
+    _issue(invoices)
+    reference = services.assign_invoice_number(invoice=invoices[0])
+    with translation.override("fr"):
+        html = render_to_string(
+            "invoices/invoice_pdf.html",
+            {
+                "invoice": reference,
+                "lines": list(reference.lines.all()),
+                "breakdown": reference.vat_breakdown(),
+                "company": company,
+                "customer": reference.customer,
+                "logo_uri": "",
+            },
+        )
+    base_url = Path(settings.MEDIA_ROOT).resolve().as_uri() + "/"
+
+    def bare() -> None:
+        HTML(string=html, base_url=base_url, url_fetcher=pdf.LocalFilesFetcher()).write_pdf(
+            font_config=pdf.font_config()
+        )
+
+    def naive() -> None:
+        HTML(string=html).write_pdf()
+
+    _generate_in_process(invoices[0])  # warm-up: templates, fonts, the first connection
+    bare()
+    naive()
+    timings: dict[str, list[float]] = {"bare": [], "naive": [], "pipeline": []}
+    for invoice in invoices[1:]:
+        for name, function in (
+            ("bare", bare),
+            ("naive", naive),
+            ("pipeline", lambda invoice=invoice: _generate_in_process(invoice)),
+        ):
+            started = time.perf_counter()
+            function()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    assert Invoice.objects.filter(pk__in=[i.pk for i in invoices], status="generated").count() == (
+        len(invoices)
+    ), "the in-process generation did not generate every invoice"
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    print(f"# in-process, {samples} invoices of {len(LINES)} lines, interleaved, medians")
+    row("", "ms / invoice", "vs bare")
+    for name, value in medians.items():
+        row(name, f"{value:.1f}", f"{value / medians['bare']:.2f}")
+    metric("pipeline_vs_bare_ratio", medians["pipeline"] / medians["bare"])
+    metric("naive_vs_pipeline_speedup", medians["naive"] / medians["pipeline"])
+    return medians["bare"]
+
+
+def sql_per_invoice(organisation, count: int = 5) -> None:
+    invoices = _new_invoices(organisation, count)
+    with CaptureQueriesContext(connection) as queries:
+        for invoice in invoices:
+            _issue([invoice])
+            _generate_in_process(invoice)
+            _send_in_process(invoice)
+    sent = EmailMessage.objects.filter(invoice__in=invoices, status=EmailMessage.Status.SENT)
+    assert sent.count() == count, "the in-process e-mails were not all sent"
+    print(f"# SQL statements across issue, generation and e-mail, {count} invoices")
+    metric("sql_per_invoice", len(queries) / count, 1)
+
+
+def _wait(predicate, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def batch(organisation, company, sink: Sink, count: int, bare_ms: float) -> None:
+    timeout = 60 + count * 2.0
+    # Generation alone.
+    company.auto_send_invoices = False
+    company.save()
+    invoices = _new_invoices(organisation, count)
+    ids = [i.pk for i in invoices]
+    _issue(invoices)
+    done = Invoice.objects.filter(pk__in=ids, status=Invoice.Status.GENERATED)
+    _wait(lambda: done.count() == count, "the batch's generation", timeout)
+    span = done.aggregate(first=Min("started_at"), last=Max("generated_at"))
+    gen_rate = count / (span["last"] - span["first"]).total_seconds()
+
+    # Generation + e-mail.
+    company.auto_send_invoices = True
+    company.save()
+    invoices = _new_invoices(organisation, count)
+    ids = [i.pk for i in invoices]
+    already = len(sink.message_ids)
+    _issue(invoices)
+    sent = EmailMessage.objects.filter(invoice_id__in=ids, status=EmailMessage.Status.SENT)
+    _wait(lambda: sent.count() == count, "the batch's e-mails", timeout)
+    first = Invoice.objects.filter(pk__in=ids).aggregate(first=Min("started_at"))["first"]
+    last = sent.aggregate(last=Max("sent_at"))["last"]
+    email_rate = count / (last - first).total_seconds()
+    received = sink.message_ids[already:]
+    expected = set(sent.values_list("message_id", flat=True))
+    assert len(received) == count, f"{len(received)} messages delivered for {count}"
+    assert set(received) == expected, "the delivered Message-IDs are not the batch's"
+    floor_rate = 2 * 1000 / bare_ms
+    print(
+        f"# batch of {count} through workers (render -c 2, io -c 2); every e-mail delivered "
+        f"exactly once; floor = 2 cores x 1000/{bare_ms:.1f} ms = {floor_rate:.1f}/s"
+    )
+    metric("batch_gen_rate_per_s", gen_rate, 1)
+    metric("batch_gen_email_rate_per_s", email_rate, 1)
+    metric("batch_rate_vs_limit_ratio", email_rate / floor_rate)
+
+
+def main(count: int, samples: int) -> None:
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    sink, controller, port = smtp_sink()
+    try:
+        with bench_database():
+            organisation = OrganisationFactory()
+            company = CompanySettings.objects.get(organisation=organisation)
+            company.smtp_host, company.smtp_port = "127.0.0.1", port
+            company.save()
+            bare_ms = in_process(organisation, company, samples)
+            company.auto_send_invoices = True
+            company.save()
+            sql_per_invoice(organisation)
+            # Messages published by the in-process part: nobody must run them later.
+            with app.connection_for_write() as conn:
+                for name in (queue, queue + IO_QUEUE_SUFFIX):
+                    conn.default_channel.queue_purge(name)
+            workers = Workers(queue)
+            try:
+                batch(organisation, company, sink, count, bare_ms)
+            finally:
+                workers.stop()
+    finally:
+        controller.stop()
+        with app.connection_for_write() as conn:
+            for name in (queue, queue + IO_QUEUE_SUFFIX):
+                with contextlib.suppress(Exception):  # best effort: the broker may be gone
+                    conn.default_channel.queue_purge(name)
+
+
+if __name__ == "__main__":
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 100,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 8,
+    )
