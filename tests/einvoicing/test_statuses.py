@@ -5,6 +5,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from activity.models import Alert, Cause
 from einvoicing import services
@@ -46,7 +47,7 @@ def _event(einvoice, code, *, event_id="evt-1", message="", reason=""):
         "trackingId": einvoice.tracking_id,
         "eventId": event_id,
         "code": code,
-        "date": "2026-11-28T10:00:00+00:00",
+        "date": timezone.now().isoformat(),
         "message": message,
         "reasonCode": reason,
     }
