@@ -1,6 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from commbilling.forms import WriteOnlySecretsMixin
+
+from .forms import CompanySettingsForm
 from .models import CompanySettings, Organisation, User
 
 
@@ -26,8 +30,17 @@ class UserAdmin(BaseUserAdmin):
     )
 
 
+class CompanySettingsAdminForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = CompanySettingsForm.secret_fields
+
+    class Meta:
+        model = CompanySettings
+        fields = "__all__"  # noqa: DJ007 -- the admin edits every setting
+
+
 @admin.register(CompanySettings)
 class CompanySettingsAdmin(admin.ModelAdmin):
+    form = CompanySettingsAdminForm
     list_display = [
         "organisation",
         "legal_name",

@@ -1,11 +1,13 @@
 from django import forms
 
-from commbilling.forms import localized_formfield
+from commbilling.forms import WriteOnlySecretsMixin, localized_formfield
 
 from .models import CompanySettings
 
 
-class CompanySettingsForm(forms.ModelForm):
+class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = ("smtp_password", "provider_api_key")
+
     class Meta:
         model = CompanySettings
         formfield_callback = localized_formfield
@@ -38,10 +40,6 @@ class CompanySettingsForm(forms.ModelForm):
             "provider_api_base",
             "refund_approval_threshold",
         ]
-        widgets = {
-            "smtp_password": forms.PasswordInput(render_value=True),
-            "provider_api_key": forms.PasswordInput(render_value=True),
-        }
 
     def clean_siren(self) -> str:
         return self.cleaned_data["siren"].replace(" ", "")

@@ -105,3 +105,50 @@ def localized_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | 
     if isinstance(db_field, models.DecimalField):
         kwargs.setdefault("form_class", DecimalField)
     return db_field.formfield(**kwargs)
+
+
+class WriteOnlySecretsMixin(forms.ModelForm):
+    """Secrets (passwords, API keys) are written, never shown back.
+
+    The page never carries the stored value, not even in a hidden or read-only field: the
+    field is empty, its help says whether a value is set (and its last four characters for
+    long keys, so that an administrator can tell which key it is), and leaving it empty
+    keeps the stored value. List the model's secret fields in ``secret_fields``.
+    """
+
+    secret_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.secret_fields:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            field.widget = forms.PasswordInput(
+                render_value=False, attrs={"autocomplete": "new-password"}
+            )
+            field.required = False
+            field.help_text = secret_status(getattr(self.instance, name, ""))
+            self.initial[name] = ""
+
+    def _post_clean(self) -> None:
+        for name in self.secret_fields:
+            if name in self.fields and not self.cleaned_data.get(name):
+                # Empty means "keep": the stored value never made the round trip.
+                self.cleaned_data[name] = getattr(self.instance, name, "")
+        super()._post_clean()
+
+
+def secret_status(value: str) -> str:
+    """What a page may say about a stored secret."""
+    if not value:
+        return str(_("Not set. Type a value to set it."))
+    if len(value) >= 16:
+        return str(
+            _(
+                "••• set, ends with …%(end)s. "
+                "Type a new value to replace it; leave empty to keep it."
+            )
+            % {"end": value[-4:]}
+        )
+    return str(_("••• set. Type a new value to replace it; leave empty to keep it."))

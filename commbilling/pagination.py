@@ -18,9 +18,25 @@ class KeysetPage:
         return self.next_cursor is not None
 
 
+# The largest id a bigint column holds: anything longer is not one of ours.
+_MAX_ID_DIGITS = 18
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id typed by a client, or None when it is not one.
+
+    ``str.isdigit()`` alone accepts "²" or Arabic-Indic digits, which ``int()`` then
+    refuses or reads as another number; an id is ASCII digits of bigint size only.
+    """
+    if value and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS:
+        return int(value)
+    return None
+
+
 def keyset_paginate(queryset: QuerySet, cursor: str | None, *, size: int = 50) -> KeysetPage:
-    """Newest first by id; ``cursor`` is the last id of the previous page."""
-    current = int(cursor) if cursor and cursor.isdigit() else None
+    """Newest first by id; ``cursor`` is the last id of the previous page (ignored when it
+    is not an id)."""
+    current = parse_id(cursor)
     if current is not None:
         queryset = queryset.filter(id__lt=current)
     rows = list(queryset.order_by("-id")[: size + 1])

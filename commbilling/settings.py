@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "commbilling.middleware.RejectNullCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,7 +110,23 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # E-mail subjects and text bodies are plain text: nothing in them is HTML-escaped
+        # ("L'Atelier Dupont & Fils", not "L&#x27;Atelier Dupont &amp; Fils").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "autoescape": False,
+            "builtins": ["commbilling.templatetags.formatting"],
+        },
+    },
 ]
+
+# Tables the application's database role may only read and insert into
+# (manage.py grant_app_role; on PostgreSQL a trigger also refuses UPDATE and DELETE).
+APPEND_ONLY_MODELS = ["activity.ActivityLog"]
 
 # --- Database ---------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")

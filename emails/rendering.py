@@ -19,8 +19,9 @@ class Rendered:
 
 def render(name: str, context: dict[str, object], *, language: str) -> Rendered:
     with translation.override(language):
-        subject = render_to_string(f"emails/{name}-subject.txt", context)
-        text = render_to_string(f"emails/{name}-body.txt", context)
+        # Plain text through the engine that does not HTML-escape (settings.TEMPLATES).
+        subject = render_to_string(f"emails/{name}-subject.txt", context, using="text")
+        text = render_to_string(f"emails/{name}-body.txt", context, using="text")
         html = render_to_string(f"emails/{name}-body.html", context)
     # A subject is one line: template newlines must not become header folding.
     return Rendered(subject=" ".join(subject.split())[:300], text=text, html=html)

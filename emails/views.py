@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import accountant_required
 from activity.models import ActivityLog
 from commbilling.http import OrganisationHttpRequest
-from commbilling.pagination import keyset_paginate
+from commbilling.pagination import keyset_paginate, parse_id
 from invoices.models import Invoice
 
 from . import services
@@ -110,7 +110,7 @@ def send_invoice(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @accountant_required
 def send_invoices(request: OrganisationHttpRequest) -> HttpResponse:
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:500]
+    ids = [i for i in map(parse_id, request.POST.getlist("ids")) if i is not None][:500]
     count = services.send_invoices(
         organisation=request.organisation, invoice_ids=ids, actor=request.user
     )

@@ -19,7 +19,7 @@ def test_compose_accepts_the_deployment_file(tmp_path):
     result = subprocess.run(
         [COMPOSE, "config"],
         cwd=tmp_path,
-        env={**os.environ, "POSTGRES_PASSWORD": "secret"},
+        env={**os.environ, "POSTGRES_PASSWORD": "secret", "APP_DB_PASSWORD": "other"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -31,3 +31,7 @@ def test_compose_accepts_the_deployment_file(tmp_path):
     assert "appendonly" in config
     assert "noeviction" in config
     assert config.count("healthcheck:") >= 4
+    # The application connects as the role that owns nothing; only migrate as the owner.
+    assert config.count("postgres://commbilling_app:other@") >= 4
+    assert config.count("postgres://commbilling:secret@") == 1
+    assert "grant_app_role commbilling_app" in config
