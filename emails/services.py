@@ -43,7 +43,7 @@ from activity.errors import (
 from activity.models import Cause, Trigger
 from invoices.models import Customer, Invoice
 
-from . import rendering
+from . import connections, rendering
 from .backends import EmailBackend as RecordingSMTPBackend
 from .models import EmailAttempt, EmailMessage
 
@@ -541,7 +541,9 @@ def send_email(*, message: EmailMessage) -> None:
         ) from exc
     attempt = _start_attempt(message, _server_label(backend))
     try:
-        backend.send_messages([mail])
+        # A burst of messages to the same server shares one connection per worker.
+        with connections.kept_open(backend) as backend:
+            backend.send_messages([mail])
     except Exception as exc:
         error, code, text = diagnose(exc, company)
         _finish_attempt(attempt, outcome=EmailAttempt.Outcome.FAILED, code=code, reply=text)

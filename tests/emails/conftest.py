@@ -49,9 +49,16 @@ class RecordingHandler:
     refuse: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hold: bool = False
+    connections: int = 0  # EHLO/HELO greetings: one per client connection
     in_data: int = 0
     data_commands: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -112,16 +119,28 @@ class SMTPServer:
         return company
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_smtp_connections() -> Iterator[None]:
+    """A connection kept by one test is never used by the next (emails.connections)."""
+    from emails import connections
+
+    connections.close_all()
+    yield
+    connections.close_all()
+
+
 @pytest.fixture
 def smtp_server_factory() -> Iterator[Callable[..., SMTPServer]]:
     started: list[Controller] = []
 
-    def start(*, auth: bool = False, **handler_options) -> SMTPServer:
+    def start(
+        *, auth: bool = False, idle_timeout: float | None = None, **handler_options
+    ) -> SMTPServer:
         handler = RecordingHandler(**handler_options)
         port = free_port()
-        options = {}
+        options: dict = {} if idle_timeout is None else {"timeout": idle_timeout}
         if auth:
-            options = {
+            options |= {
                 "authenticator": _authenticator,
                 "auth_required": True,
                 "auth_require_tls": False,
