@@ -78,6 +78,7 @@ def render_pdf(
     *,
     language: str = "fr",
     media_files: tuple[Path, ...] = (),
+    pdf_variant: str | None = None,
 ) -> bytes:
     with translation.override(language):
         html = render_to_string(template, context)
@@ -86,7 +87,7 @@ def render_pdf(
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
         url_fetcher=LocalFilesFetcher(media_files),
     )
-    return document.write_pdf(font_config=font_config())
+    return document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
 
 
 def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
@@ -119,7 +120,9 @@ def render_invoice_pdf(invoice) -> bytes:
     language = invoice.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
-    return render_pdf(
+    from einvoicing.facturx import PDF_VARIANT, invoice_facturx
+
+    pdf = render_pdf(
         "invoices/invoice_pdf.html",
         {
             **parties_context(seller=invoice.seller, buyer=invoice.buyer),
@@ -131,4 +134,7 @@ def render_invoice_pdf(invoice) -> bytes:
         },
         language=language,
         media_files=organisation_media(invoice.organisation),
+        pdf_variant=PDF_VARIANT,
     )
+    # Every invoice is a Factur-X: the PDF/A-3b with its EN 16931 XML embedded.
+    return invoice_facturx(invoice, pdf)

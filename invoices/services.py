@@ -188,15 +188,21 @@ def generate_invoice(*, invoice: Invoice) -> None:
     invoice = assign_invoice_number(invoice=invoice)
     content = render_invoice_pdf(invoice)
     stored = store_pdf(path=pdf_path(invoice), content=content)
-    generated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.GENERATING).update(
-        status=Invoice.Status.GENERATED,
-        pdf=stored,
-        generated_at=timezone.now(),
-        last_cause="",
-        last_error="",
-        last_error_details={},
-        failed_at=None,
-    )
+    from einvoicing.services import queue_transmission
+
+    with transaction.atomic():
+        generated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.GENERATING).update(
+            status=Invoice.Status.GENERATED,
+            pdf=stored,
+            generated_at=timezone.now(),
+            last_cause="",
+            last_error="",
+            last_error_details={},
+            failed_at=None,
+        )
+        if generated:
+            # E-invoicing's transmission, in the same transaction (the outbox holds both).
+            queue_transmission(invoice=invoice)
     if generated and company_settings_for(invoice.organisation).auto_send_invoices:
         from emails.services import queue_invoice_email
 
