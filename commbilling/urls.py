@@ -19,4 +19,5 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("emails/", include("emails.urls")),
     path("incidents/", include("incidents.urls")),
+    path("einvoicing/", include("einvoicing.urls")),
 ]

@@ -69,7 +69,12 @@ def organisation_media(company) -> tuple[Path, ...]:
 
 
 def render_pdf(
-    template: str, context: dict[str, object], *, company=None, language: str = "fr"
+    template: str,
+    context: dict[str, object],
+    *,
+    company=None,
+    language: str = "fr",
+    pdf_variant: str | None = None,
 ) -> bytes:
     """Render a document of ``company``'s organisation: its logo is the only media file the
     fetcher may read, and the template gets it as ``logo_uri``."""
@@ -83,7 +88,7 @@ def render_pdf(
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
         url_fetcher=LocalFilesFetcher(media),
     )
-    return document.write_pdf(font_config=font_config())
+    return document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
 
 
 def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
@@ -109,7 +114,9 @@ def render_invoice_pdf(invoice) -> bytes:
     language = invoice.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
-    return render_pdf(
+    from einvoicing.facturx import PDF_VARIANT, invoice_facturx
+
+    pdf = render_pdf(
         "invoices/invoice_pdf.html",
         {
             **parties_context(seller=invoice.seller, buyer=invoice.buyer),
@@ -120,4 +127,7 @@ def render_invoice_pdf(invoice) -> bytes:
         },
         company=company_settings_for(invoice.organisation),
         language=language,
+        pdf_variant=PDF_VARIANT,
     )
+    # Every invoice is a Factur-X: the PDF/A-3b with its EN 16931 XML embedded.
+    return invoice_facturx(invoice, pdf)

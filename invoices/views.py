@@ -69,6 +69,14 @@ def _filtered_invoices(request: OrganisationHttpRequest):
         invoices = invoices.filter(status=status)
     else:
         status = ""
+    from einvoicing import filters as einvoicing_filters
+
+    einvoice = request.GET.get("einvoice", "")
+    einvoice_condition = einvoicing_filters.condition(einvoice)
+    if einvoice_condition is not None:
+        invoices = invoices.filter(einvoice_condition)
+    else:
+        einvoice = ""
     q = request.GET.get("q", "").strip()[:100]
     if q:
         invoices = invoices.filter(Q(number__istartswith=q) | Q(customer__legal_name__icontains=q))
@@ -76,7 +84,7 @@ def _filtered_invoices(request: OrganisationHttpRequest):
     if sort not in SORTS:
         sort = ""
     invoices = invoices.order_by(*(SORTS[sort] if sort else DEFAULT_ORDER))
-    return invoices, status, q, sort
+    return invoices, status, q, sort, einvoice
 
 
 @require_GET
@@ -109,7 +117,9 @@ def invoice_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
 @require_GET
 @accountant_required
 def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
-    invoices, status, q, sort = _filtered_invoices(request)
+    from einvoicing import filters as einvoicing_filters
+
+    invoices, status, q, sort, einvoice = _filtered_invoices(request)
     paginator = CappedPaginator(invoices, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -143,6 +153,8 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
             "q": q,
             "sort": sort,
             "statuses": Invoice.Status.choices,
+            "einvoice": einvoice,
+            "einvoice_statuses": einvoicing_filters.choices(),
             "headers": headers,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),

@@ -16,7 +16,9 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
     language = credit_note.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=credit_note.seller, buyer=credit_note.buyer)
-    return render_pdf(
+    from einvoicing.facturx import PDF_VARIANT, credit_note_facturx
+
+    pdf = render_pdf(
         "refunds/credit_note_pdf.html",
         {
             **parties_context(seller=credit_note.seller, buyer=credit_note.buyer),
@@ -29,4 +31,7 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
         },
         company=company_settings_for(credit_note.organisation),
         language=language,
+        pdf_variant=PDF_VARIANT,
     )
+    # A Factur-X too: type 381, referring to the invoice it corrects.
+    return credit_note_facturx(credit_note, pdf)

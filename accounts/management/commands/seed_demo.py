@@ -57,7 +57,13 @@ ORGANISATIONS = [
 ]
 
 # Apps that add their own demo records: each has demo.seed(organisation=..., rng=...).
-DEMO_MODULES = ["invoices.demo", "emails.demo", "refunds.demo", "support.demo"]
+DEMO_MODULES = [
+    "invoices.demo",
+    "emails.demo",
+    "refunds.demo",
+    "support.demo",
+    "einvoicing.demo",
+]
 
 
 class Command(BaseCommand):
