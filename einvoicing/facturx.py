@@ -57,23 +57,24 @@ def embed(pdf: bytes, xml: bytes, *, document: Document, lang: str = "fr-FR") ->
     )
 
 
-def invoice_facturx(invoice, pdf: bytes) -> bytes:
-    """The invoice's PDF/A-3b made a Factur-X, with the XML of its document."""
-    from .source import invoice_document
+def finish(record, pdf: bytes) -> bytes:
+    """The PDF/A-3b of an invoice or a credit note made a Factur-X, with the XML of its
+    document (registered with invoices.extensions when Django starts)."""
+    from invoices.models import Invoice
 
-    document = invoice_document(invoice)
-    return embed(pdf, document_xml(document), document=document, lang=_lang(invoice))
+    from .source import credit_note_document, invoice_document
 
-
-def credit_note_facturx(credit_note, pdf: bytes) -> bytes:
-    from .source import credit_note_document
-
-    document = credit_note_document(credit_note)
-    return embed(pdf, document_xml(document), document=document, lang=_lang(credit_note.invoice))
-
-
-def _lang(invoice) -> str:
-    return "en-GB" if invoice.customer.language == "en" else "fr-FR"
+    if isinstance(record, Invoice):
+        document = invoice_document(record)
+    else:
+        document = credit_note_document(record)
+    language = (record.buyer or {}).get("language") or "fr"
+    return embed(
+        pdf,
+        document_xml(document),
+        document=document,
+        lang="en-GB" if language == "en" else "fr-FR",
+    )
 
 
 def extract_xml(pdf: bytes) -> bytes:

@@ -1,8 +1,10 @@
-"""The Factures tab's filter by e-invoicing status."""
+"""The Factures tab's filter by e-invoicing status (registered with invoices.extensions)."""
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from invoices.extensions import ListFilter
 
 from .models import EInvoice
 
@@ -18,6 +20,7 @@ CHOICES: dict[str, tuple[object, Q]] = {
     "refused": (pgettext_lazy("e-invoice", "Refused"), Q(einvoice__status=_S.REFUSED)),
     "failed": (pgettext_lazy("e-invoice", "Failed"), Q(einvoice__status=_S.FAILED)),
     "unknown": (pgettext_lazy("e-invoice", "To be checked"), Q(einvoice__status=_S.UNKNOWN)),
+    "transmitted": (_("Transmitted"), Q(einvoice__isnull=False)),
     "pending": (
         pgettext_lazy("e-invoice", "Queued"),
         Q(einvoice__status__in=[_S.QUEUED, _S.TRANSMITTING]),
@@ -36,3 +39,8 @@ def choices() -> list[tuple[str, object]]:
 def condition(key: str) -> Q | None:
     found = CHOICES.get(key)
     return found[1] if found else None
+
+
+LIST_FILTER = ListFilter(
+    param="einvoice", label=_("E-invoicing"), choices=choices, condition=condition
+)

@@ -5,12 +5,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Organisation, OrganisationQuerySet
-from activity.models import TrackedRecord
+from accounts.models import Organisation
+from activity.models import TrackedQuerySet, TrackedRecord
 from invoices.models import Invoice
-
-# The process's name in the Activity log and the automation registry.
-TRANSMISSION = "einvoice_transmission"
 
 
 class PlatformSettings(models.Model):
@@ -87,11 +84,19 @@ class Lifecycle(models.TextChoices):
     ROUTING_ERROR = "221", pgettext_lazy("e-invoice", "Routing error")
 
 
+# The platform did not take the flow: the invoice is deemed never issued.
+REJECTIONS = ("213", "221")
 # Statuses after which the platform reports nothing more for a flow.
 FINAL_LIFECYCLE = {"210", "212", "213", "220", "221"}
 
 
-class EInvoiceQuerySet(OrganisationQuerySet):
+class EInvoiceQuerySet(TrackedQuerySet):
+    def for_labels(self) -> "EInvoiceQuerySet":
+        return self.select_related("invoice")
+
+    def matching(self, text: str) -> "EInvoiceQuerySet":
+        return self.filter(invoice__number=text.strip().upper())
+
     def to_poll(self):
         """Deposited flows whose life cycle may still move (the webhook's fallback)."""
         return self.filter(status=EInvoice.Status.DEPOSITED).exclude(lifecycle__in=FINAL_LIFECYCLE)
@@ -111,16 +116,15 @@ class EInvoice(TrackedRecord):
         FAILED = "failed", pgettext_lazy("e-invoice", "Failed")
         UNKNOWN = "unknown", pgettext_lazy("e-invoice", "To be checked")
 
-    PROCESS = TRANSMISSION
     STATUS_QUEUED = Status.QUEUED
     STATUS_RUNNING = Status.TRANSMITTING
     STATUS_FAILED = Status.FAILED
     STATUS_UNKNOWN = Status.UNKNOWN
     RETRYABLE_STATUSES = (Status.FAILED,)
-    RETRY_LABEL = _("Retransmit")
+    # Refused by the buyer: shown with its reason, never sent again (a credit note is).
+    FAILURE_STATUSES = (Status.REFUSED,)
     LIVE_STATUSES = (Status.QUEUED, Status.TRANSMITTING)
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     invoice = models.OneToOneField(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoice"
     )
@@ -162,7 +166,7 @@ class EInvoice(TrackedRecord):
 
     @property
     def is_rejected(self) -> bool:
-        return self.lifecycle in ("213", "221")
+        return self.lifecycle in REJECTIONS
 
 
 class FlowStatus(models.Model):

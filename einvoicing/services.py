@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from activity import services as activity
+from activity.choices import Cause, Event, Level, Trigger
 from activity.errors import (
     AutomationError,
     FieldProblem,
@@ -26,14 +27,14 @@ from activity.errors import (
     Unreachable,
     WrongSettings,
 )
-from activity.models import Cause, Event, Level, Trigger
+from invoices import services as invoices
 from invoices.models import Invoice
-from invoices.services import company_settings_for, pdf_path, store_pdf
+from invoices.storage import store_pdf
 
-from . import facturx, rules
-from .models import EInvoice, FlowStatus, PlatformSettings
+from . import facturx, rules, texts
+from .models import REJECTIONS, EInvoice, FlowStatus, PlatformSettings
 from .platform import Flow, FlowEvent, HttpPlatform
-from .source import invoice_document
+from .source import buyer_party, invoice_document, is_business, parties_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +47,17 @@ def transmission_exclusion(invoice: Invoice):
 
     The reform's e-invoicing covers sales between businesses established in France; sales
     to private individuals (B2C) and international sales are reported (e-reporting)."""
-    customer = invoice.customer
+    _seller, buyer = parties_of(invoice)
     if not PlatformSettings.for_organisation(invoice.organisation).enabled:
         return _(
             "Not transmitted: e-invoicing through an approved platform is off in the settings."
         )
-    if not customer.is_business:
+    if not is_business(buyer):
         return _(
             "Not transmitted to the e-invoicing platform: the buyer is a private individual "
             "(B2C sales are reported to the tax authority, not e-invoiced)."
         )
-    if customer.country != "FR":
+    if (buyer.get("country") or "") != "FR":
         return _(
             "Not transmitted to the e-invoicing platform: the buyer is not established in "
             "France (international sales are reported to the tax authority, not e-invoiced)."
@@ -65,12 +66,13 @@ def transmission_exclusion(invoice: Invoice):
 
 
 def tracking_id_for(invoice: Invoice) -> str:
-    return f"{company_settings_for(invoice.organisation).siren}-{invoice.number}"
+    seller, _buyer = parties_of(invoice)
+    return f"{seller.get('siren') or ''}-{invoice.number}"
 
 
 def queue_transmission(*, invoice: Invoice, actor: User | None = None) -> EInvoice | None:
-    """Create and queue the invoice's transmission, once. Call it in the transaction that
-    completes the invoice's generation, so the outbox holds both or neither."""
+    """Create and queue the invoice's transmission, once, in the caller's transaction (the
+    one that marks the invoice generated: the outbox holds both or neither)."""
     if transmission_exclusion(invoice) is not None:
         return None
     with transaction.atomic():
@@ -87,9 +89,20 @@ def queue_transmission(*, invoice: Invoice, actor: User | None = None) -> EInvoi
                 from_statuses=(EInvoice.Status.QUEUED,),
                 actor=actor,
                 trigger=Trigger.SYSTEM,
-                message=f"Transmission of {invoice.number} to the platform queued",
+                message=texts.QUEUED(number=invoice.number),
             )
     return einvoice
+
+
+def queue_transmission_of_generated_invoice(
+    sender, *, record_id: int, old_status: str, new_status: str, **kwargs
+) -> None:
+    """Receiver of activity.signals.status_changed for invoices: the invoice just generated
+    is queued for the platform in the same transaction (invoices does not call us)."""
+    if new_status != Invoice.Status.GENERATED or old_status != Invoice.Status.GENERATING:
+        return
+    invoice = Invoice.objects.select_related("customer", "organisation").get(pk=record_id)
+    queue_transmission(invoice=invoice)
 
 
 # --- Checks before anything leaves -----------------------------------------------------
@@ -102,6 +115,19 @@ def check_transmission(invoice: Invoice) -> list[rules.Violation]:
         # A draft gets its number and dates when it is issued.
         violations = [v for v in violations if v.rule not in ("BR-02", "BR-03")]
     return violations
+
+
+def readiness_problems(invoice: Invoice) -> tuple[list[FieldProblem], list[FieldProblem]]:
+    """What the EN 16931 and French rules need before an invoice that will go through the
+    platform is issued: (missing data, wrong settings), for the draft's readiness check
+    and generation (registered with invoices.extensions). Rules that only our own code
+    can break are left to the transmission, which reports them as internal errors."""
+    if transmission_exclusion(invoice) is not None:
+        return [], []
+    violations = check_transmission(invoice)
+    data = [v.problem for v in violations if v.problem is not None and not v.settings]
+    config = [v.problem for v in violations if v.problem is not None and v.settings]
+    return data, config
 
 
 def _settings_problem(platform: PlatformSettings, field: str, problem: str) -> FieldProblem:
@@ -139,7 +165,8 @@ def platform_client(invoice_or_org) -> HttpPlatform:
 
 
 def _customer_problem(invoice: Invoice, problem: str) -> FieldProblem:
-    return rules.field_problem(invoice_document(invoice).buyer.origin, "siren", problem)
+    buyer = buyer_party(invoice.customer, parties_of(invoice)[1])
+    return rules.field_problem(buyer.origin, "siren", problem)
 
 
 def rejection_error(einvoice: EInvoice, event: FlowEvent) -> AutomationError:
@@ -173,14 +200,32 @@ def rejection_error(einvoice: EInvoice, event: FlowEvent) -> AutomationError:
     return error
 
 
+def _retake_rejected_parties(einvoice: EInvoice) -> None:
+    """After the platform rejected the invoice (213, 221), it is deemed never issued: the
+    seller and buyer are taken again from the settings and the customer, which the user
+    fixed, before it is sent again under its number (invoices.services.retake_parties)."""
+    if einvoice.lifecycle not in REJECTIONS:
+        return
+    if invoices.retake_parties(invoice=einvoice.invoice):
+        activity.log_event(
+            record=einvoice,
+            process=einvoice.process.name,
+            event=Event.FIXED,
+            message=texts.PARTIES_RETAKEN(),
+            attempt=einvoice.attempts,
+            task_id=einvoice.task_id,
+        )
+
+
 def _transmitted_file(invoice: Invoice) -> bytes:
-    """The invoice's Factur-X. Rebuilt when its data changed since it was generated: only
-    reachable while the platform holds no accepted flow (after a rejection and a fix),
-    when the invoice has not legally been received."""
+    """The invoice's Factur-X, rebuilt when its XML is no longer what the invoice says (its
+    parties taken again after a rejection, the seller's electronic address changed)."""
     from invoices.pdf import render_invoice_pdf
 
-    current = invoice.pdf.read() if invoice.pdf else b""
-    invoice.pdf.close() if invoice.pdf else None
+    current = b""
+    if invoice.pdf:
+        with invoice.pdf.open("rb") as stored:
+            current = stored.read()
     expected = facturx.document_xml(invoice_document(invoice))
     try:
         if current and facturx.extract_xml(current) == expected:
@@ -188,7 +233,8 @@ def _transmitted_file(invoice: Invoice) -> bytes:
     except Exception:  # noqa: S110 -- not a Factur-X: rebuilt below
         pass
     content = render_invoice_pdf(invoice)
-    stored = store_pdf(path=pdf_path(invoice), content=content)
+    stored = store_pdf(path=invoices.pdf_path(invoice), content=content)
+    # The PDF is a bookkeeping column of an issued invoice (invoices.models).
     Invoice.objects.filter(pk=invoice.pk).update(pdf=stored)
     return content
 
@@ -198,9 +244,6 @@ def transmit_einvoice(*, einvoice: EInvoice) -> None:
 
     Raises the cause of a failure (see activity.errors); the runner does the rest."""
     invoice = einvoice.invoice
-    error = rules.error_for(check_transmission(invoice))
-    if error is not None:
-        raise error
     client = platform_client(invoice)
     if einvoice.submitted_at is not None:
         # Sent before: the answer may have been lost. Ask before sending again.
@@ -214,6 +257,11 @@ def transmit_einvoice(*, einvoice: EInvoice) -> None:
         if found is not None and found.accepted:
             apply_flow(einvoice=einvoice, flow=found, source=FlowStatus.Source.POLLING)
             return
+    _retake_rejected_parties(einvoice)
+    invoice.refresh_from_db()
+    error = rules.error_for(check_transmission(invoice))
+    if error is not None:
+        raise error
     content = _transmitted_file(invoice)
     now = timezone.now()
     EInvoice.objects.filter(pk=einvoice.pk).update(submitted_at=now)
@@ -255,19 +303,18 @@ def apply_flow(*, einvoice: EInvoice, flow: Flow, source: str) -> list[FlowStatu
     if latest is not None:
         changes.update(lifecycle=latest.code, lifecycle_at=latest.occurred_at)
     EInvoice.objects.filter(pk=locked.pk).update(**changes)
-    if flow.accepted and locked.status in (
-        EInvoice.Status.QUEUED,
-        EInvoice.Status.TRANSMITTING,
-        EInvoice.Status.UNKNOWN,
-        EInvoice.Status.FAILED,
-    ):
-        EInvoice.objects.filter(pk=locked.pk).update(
+    if flow.accepted:
+        # Whatever the transmission was waiting for (its answer, a check), the platform
+        # holds the flow: deposited, the last error cleared.
+        EInvoice.objects.mark_succeeded(
+            locked,
             status=EInvoice.Status.DEPOSITED,
-            last_cause="",
-            last_error="",
-            last_error_details={},
-            failed_at=None,
-            next_retry_at=None,
+            from_statuses=[
+                EInvoice.Status.TRANSMITTING,
+                EInvoice.Status.QUEUED,
+                EInvoice.Status.UNKNOWN,
+                EInvoice.Status.FAILED,
+            ],
         )
     for status in added:
         _after_status(locked, status)
@@ -279,19 +326,23 @@ def _after_status(einvoice: EInvoice, status: FlowStatus) -> None:
     einvoice.refresh_from_db()
     if status.source == FlowStatus.Source.SUBMISSION:
         return  # the runner records the submission's outcome itself
-    label = f"{status.code} {status.get_code_display()}"
+    process = einvoice.process.name
     if status.code == "210":
+        # The buyer refused the invoice: a commercial decision, shown with its reason; the
+        # invoice is corrected by a credit note, never sent again.
+        label = f"{status.code} {status.get_code_display()}"
         error = Refused("buyer", status.message or label, details={"platform": {"code": "210"}})
         activity.record_failure(
             record=einvoice,
-            process=einvoice.PROCESS,
+            process=process,
             cause=Cause.REFUSED,
             message=error.message,
             details=error.details,
             attempt=einvoice.attempts,
             status=EInvoice.Status.REFUSED,
+            from_statuses=(EInvoice.Status.DEPOSITED,),
         )
-    elif status.code in ("213", "221"):
+    elif status.code in REJECTIONS:
         error = rejection_error(
             einvoice,
             FlowEvent(
@@ -300,19 +351,20 @@ def _after_status(einvoice: EInvoice, status: FlowStatus) -> None:
         )
         activity.record_failure(
             record=einvoice,
-            process=einvoice.PROCESS,
+            process=process,
             cause=error.cause,
             message=error.message,
             details=error.details,
             attempt=einvoice.attempts,
+            from_statuses=(EInvoice.Status.DEPOSITED,),
         )
     else:
-        activity.log_event(
-            record=einvoice,
-            process=einvoice.PROCESS,
-            event=Event.SUCCEEDED,
-            message=f"Platform status {label}" + (f": {status.message}" if status.message else ""),
+        text = (
+            texts.STATUS_REPORTED_WITH_MESSAGE[status.code](message=status.message)
+            if status.message
+            else texts.STATUS_REPORTED[status.code]()
         )
+        activity.log_event(record=einvoice, process=process, event=Event.SUCCEEDED, message=text)
 
 
 def poll_einvoices(*, limit: int = 200) -> int:
@@ -337,45 +389,46 @@ def reconcile_einvoice(*, einvoice: EInvoice, actor: User | None = None) -> str:
     if einvoice.status != EInvoice.Status.UNKNOWN:
         return einvoice.status
     trigger = Trigger.USER if actor else Trigger.SCHEDULE
+    process = einvoice.process.name
     try:
         found = platform_client(einvoice.invoice).find(tracking_id=einvoice.tracking_id)
     except Exception as exc:
         activity.log_event(
             record=einvoice,
-            process=einvoice.PROCESS,
+            process=process,
             event=Event.RETRIED,
             level=Level.WARNING,
             actor=actor,
             trigger=trigger,
-            message=f"Check: the platform could not be asked ({exc}); still to check",
+            message=texts.CHECK_NOT_ASKED(error=str(exc)[:200]),
         )
         return EInvoice.Status.UNKNOWN
     if found is not None and found.accepted:
         apply_flow(einvoice=einvoice, flow=found, source=FlowStatus.Source.POLLING)
         activity.log_event(
             record=einvoice,
-            process=einvoice.PROCESS,
+            process=process,
             event=Event.SUCCEEDED,
             actor=actor,
             trigger=trigger,
-            message=f"Check: the platform holds flow {found.flow_id}",
+            message=texts.CHECK_FOUND(flow_id=found.flow_id),
         )
         activity.resolve_alerts(record=einvoice)
         return EInvoice.Status.DEPOSITED
     with transaction.atomic():
-        updated = EInvoice.objects.filter(pk=einvoice.pk, status=EInvoice.Status.UNKNOWN).update(
-            status=EInvoice.Status.FAILED,
+        if EInvoice.objects.transition(
+            einvoice,
+            to=EInvoice.Status.FAILED,
+            from_statuses=[EInvoice.Status.UNKNOWN],
             last_error_details={**einvoice.last_error_details, "reconciled": "absent"},
-        )
-        if updated:
+        ):
             activity.log_event(
                 record=einvoice,
-                process=einvoice.PROCESS,
+                process=process,
                 event=Event.FIXED,
                 actor=actor,
                 trigger=trigger,
-                message="Check: the platform holds no accepted flow for this invoice; "
-                "Retransmit sends it safely",
+                message=texts.CHECK_ABSENT(),
             )
     return EInvoice.Status.FAILED
 
@@ -435,10 +488,10 @@ def report_collected(*, limit: int = 200) -> int:
             )
             activity.log_event(
                 record=einvoice,
-                process=einvoice.PROCESS,
+                process=einvoice.process.name,
                 event=Event.SUCCEEDED,
                 trigger=Trigger.SCHEDULE,
-                message="Status 212 Collected sent to the platform",
+                message=texts.COLLECTED_SENT(amount=invoice.amount_paid),
             )
         sent += 1
     return sent

@@ -1,18 +1,20 @@
 """Our records → the EN 16931 document (``document.Document``).
 
-The one place that reads invoices, customers and company settings for e-invoicing. Its
-small readers (``line_category``, ``seller_of``, ``buyer_of``) are where the frozen
-seller/buyer snapshot and the per-line VAT categories plug in.
+The one place that reads invoices, credit notes, customers and company settings for
+e-invoicing. An issued document is read from its own frozen snapshot of the parties
+(``Invoice.seller`` / ``buyer``), so its Factur-X says what its PDF says; a draft from
+the customer and the settings as they are (what its snapshot will be when it is issued).
 """
 
 from collections import defaultdict
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils import translation
 
-from accounts.models import CompanySettings
-from invoices.models import ZERO, Customer, Invoice, InvoiceLine, round_money
-from invoices.services import company_settings_for
+from accounts.models import CompanySettings, company_settings_for
+from invoices.mentions import buyer_snapshot, seller_snapshot, vat_wording
+from invoices.models import ZERO, Customer, Invoice, compute_totals, round_money
 
 from .document import (
     CREDIT_NOTE,
@@ -29,17 +31,23 @@ from .document import (
 )
 
 
-def line_category(line: InvoiceLine) -> str:
-    """The line's EN 16931 VAT category code."""
+def line_category(line) -> str:
+    """The line's EN 16931 VAT category code (stored as such, invoices.models.VatCategory)."""
     stored = getattr(line, "vat_category", "")
     if stored:
         return str(stored)
     return STANDARD if line.vat_rate > 0 else ZERO_RATED
 
 
-def exemption_of(category: str, invoice: Invoice | None = None) -> tuple[str, str]:
-    """(VATEX code, reason text) for a category that charges no VAT."""
-    return EXEMPTIONS.get(category, ("", ""))
+def exemption_of(category: str, reason: str = "", *, seller: dict, buyer: dict) -> tuple[str, str]:
+    """(VATEX code, reason text) for a category that charges no VAT: the wording the PDF
+    prints (invoices.mentions), in the buyer's language."""
+    code, default = EXEMPTIONS.get(category, ("", ""))
+    if not code:
+        return "", ""
+    with translation.override(buyer.get("language") or "fr"):
+        text = str(vat_wording(category, reason, seller=seller, buyer=buyer) or "")
+    return code, text or default
 
 
 def electronic_address_of(siren: str, configured: str = "") -> tuple[str, str]:
@@ -51,59 +59,86 @@ def electronic_address_of(siren: str, configured: str = "") -> tuple[str, str]:
     return "", ""
 
 
-def seller_of(invoice: Invoice) -> Party:
+def parties_of(invoice: Invoice) -> tuple[dict, dict]:
+    """(seller, buyer) as the invoice states them: its snapshot once issued; for a draft,
+    the snapshot it would take now."""
+    if invoice.is_issued and invoice.seller and invoice.buyer:
+        return invoice.seller, invoice.buyer
+    return (
+        seller_snapshot(company_settings_for(invoice.organisation)),
+        buyer_snapshot(invoice.customer),
+    )
+
+
+def is_business(buyer: dict) -> bool:
+    return buyer.get("customer_type") == Customer.Type.BUSINESS
+
+
+def seller_party(organisation, seller: dict) -> Party:
     from .models import PlatformSettings
 
-    company: CompanySettings = company_settings_for(invoice.organisation)
-    platform = PlatformSettings.for_organisation(invoice.organisation)
-    address, scheme = electronic_address_of(company.siren, platform.seller_electronic_address)
+    company: CompanySettings = company_settings_for(organisation)
+    platform = PlatformSettings.for_organisation(organisation)
+    address, scheme = electronic_address_of(
+        seller.get("siren") or "", platform.seller_electronic_address
+    )
     return Party(
-        name=company.legal_name,
-        siren=company.siren,
-        siret=company.siret,
-        vat_number=company.vat_number,
-        street=company.street,
-        postal_code=company.postal_code,
-        city=company.city,
-        country=company.country,
+        name=seller.get("legal_name") or "",
+        siren=seller.get("siren") or "",
+        siret=seller.get("siret") or "",
+        vat_number=seller.get("vat_number") or "",
+        street=seller.get("street") or "",
+        postal_code=seller.get("postal_code") or "",
+        city=seller.get("city") or "",
+        country=seller.get("country") or "",
         electronic_address=address,
         electronic_scheme=scheme,
         email=company.sender_email,
+        # A seller's value is fixed in the company settings (wrong settings).
         origin=Origin(company, reverse("accounts:company_settings"), settings=True),
     )
 
 
-def buyer_of(invoice: Invoice) -> Party:
-    customer: Customer = invoice.customer
-    if customer.is_business and customer.country == "FR":
-        address, scheme = electronic_address_of(customer.siren)
+def buyer_party(customer: Customer, buyer: dict) -> Party:
+    business = is_business(buyer)
+    country = buyer.get("country") or ""
+    siren = (buyer.get("siren") or "") if business else ""
+    if business and country == "FR":
+        address, scheme = electronic_address_of(siren)
     elif customer.email:
         address, scheme = customer.email, "EM"
     else:
         address, scheme = "", ""
     return Party(
-        name=customer.legal_name,
-        siren=customer.siren if customer.is_business else "",
-        siret=customer.siret,
-        vat_number=customer.vat_number,
-        street=customer.street,
-        postal_code=customer.postal_code,
-        city=customer.city,
-        country=customer.country,
+        name=buyer.get("legal_name") or "",
+        siren=siren,
+        siret=buyer.get("siret") or "",
+        vat_number=buyer.get("vat_number") or "",
+        street=buyer.get("street") or "",
+        postal_code=buyer.get("postal_code") or "",
+        city=buyer.get("city") or "",
+        country=country,
         electronic_address=address,
         electronic_scheme=scheme,
         email=customer.email,
-        is_business=customer.is_business,
+        is_business=business,
+        # A buyer's value is fixed on the customer (missing data).
         origin=Origin(customer, customer.get_absolute_url()),
     )
 
 
 def _breakdown(
-    lines: list[Line], invoice: Invoice | None, taxes: dict[Decimal, Decimal] | None = None
+    lines: list[Line],
+    invoice: Invoice | None,
+    taxes: dict[tuple[str, Decimal], Decimal] | None = None,
+    *,
+    seller: dict | None = None,
+    buyer: dict | None = None,
+    reasons: dict[str, str] | None = None,
 ) -> list[VatBreakdown]:
-    """VAT per category and rate; the tax is the sum of the lines' rounded VAT, as our
-    invoices compute it (within the ±1 tolerance of BR-CO-17 / BR-S-09), or the amounts
-    a credit note already states per rate (``taxes``)."""
+    """VAT per category and rate. The tax is what the document states per (category,
+    rate) (``taxes``, from invoices.models.compute_totals, the one computation of totals),
+    else the sum of the lines' rounded VAT, as compute_totals does."""
     groups: dict[tuple[str, Decimal], list[Line]] = defaultdict(list)
     for line in lines:
         groups[(line.category, line.rate)].append(line)
@@ -112,44 +147,63 @@ def _breakdown(
         basis = sum((m.net_amount for m in members), ZERO)
         tax = sum((round_money(m.net_amount * rate / Decimal(100)) for m in members), ZERO)
         if taxes is not None:
-            tax = taxes.get(rate, tax)
-        code, reason = exemption_of(category, invoice)
+            tax = taxes.get((category, rate), tax)
+        code, reason = exemption_of(
+            category, (reasons or {}).get(category, ""), seller=seller or {}, buyer=buyer or {}
+        )
         result.append(VatBreakdown(category, rate, basis, tax, code, reason))
     return result
 
 
-def _payment_terms(invoice: Invoice, company: CompanySettings, buyer: Party) -> str:
+def _payment_terms(seller: dict, buyer: dict) -> str:
+    """BT-20, with the mentions the PDF prints (Code de commerce L441-10, D441-5)."""
+    discount = seller.get("early_payment_discount") or ""
     terms = [
-        f"Paiement à {company.payment_terms_days} jours. Pas d'escompte pour paiement anticipé.",
-        f"Pénalités de retard : {company.late_penalty_rate:f} % par an.",
+        f"Paiement à {seller.get('payment_terms_days') or 30} jours.",
+        f"Escompte pour paiement anticipé : {discount}."
+        if discount
+        else "Pas d'escompte pour paiement anticipé.",
+        f"Pénalités de retard : {Decimal(seller.get('late_penalty_rate') or '0'):f} % par an.",
     ]
-    if buyer.is_business:
+    if is_business(buyer):
         terms.append("Indemnité forfaitaire pour frais de recouvrement : 40 € (art. D441-5).")
-    return " ".join(terms)
+    return " ".join(terms).replace(" :", "\u00a0:").replace(" %", "\u202f%")
 
 
-def invoice_document(invoice: Invoice) -> Document:
-    company = company_settings_for(invoice.organisation)
-    url = invoice.get_absolute_url()
+def _document_lines(rows, url: str) -> tuple[list[Line], dict[str, str]]:
     lines = [
         Line(
             id=str(index),
-            name=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            net_amount=line.total_excl_vat,
-            category=line_category(line),
-            rate=line.vat_rate,
-            origin=Origin(line, url),
+            name=row.description,
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            net_amount=row.total_excl_vat,
+            category=line_category(row),
+            rate=row.vat_rate,
+            origin=Origin(row, url),
         )
-        for index, line in enumerate(invoice.lines.all(), start=1)
+        for index, row in enumerate(rows, start=1)
     ]
-    breakdown = _breakdown(lines, invoice)
+    reasons = {
+        line_category(row): row.vat_exemption_reason
+        for row in rows
+        if getattr(row, "vat_exemption_reason", "")
+    }
+    return lines, reasons
+
+
+def invoice_document(invoice: Invoice) -> Document:
+    seller, buyer = parties_of(invoice)
+    company = company_settings_for(invoice.organisation)
+    url = invoice.get_absolute_url()
+    lines, reasons = _document_lines(list(invoice.lines.all()), url)
+    taxes = {(b["category"], b["rate"]): b["vat"] for b in invoice.vat_breakdown()}
+    breakdown = _breakdown(lines, invoice, taxes, seller=seller, buyer=buyer, reasons=reasons)
     line_total = sum((line.net_amount for line in lines), ZERO)
     tax_total = sum((b.tax for b in breakdown), ZERO)
     grand_total = line_total + tax_total
-    buyer = buyer_of(invoice)
-    notes = [("PMT", _payment_terms(invoice, company, buyer))]
+    terms = _payment_terms(seller, buyer)
+    notes = [("PMT", terms)]
     if invoice.notes:
         notes.append(("AAI", invoice.notes))
     return Document(
@@ -157,8 +211,8 @@ def invoice_document(invoice: Invoice) -> Document:
         type_code=INVOICE,
         issue_date=invoice.issue_date,
         currency=invoice.currency,
-        seller=seller_of(invoice),
-        buyer=buyer,
+        seller=seller_party(invoice.organisation, seller),
+        buyer=buyer_party(invoice.customer, buyer),
         lines=lines,
         breakdown=breakdown,
         line_total=line_total,
@@ -168,10 +222,10 @@ def invoice_document(invoice: Invoice) -> Document:
         paid_amount=ZERO,
         due_payable=grand_total,
         due_date=invoice.due_date,
-        delivery_date=invoice.issue_date,
-        payment_terms=_payment_terms(invoice, company, buyer),
-        iban=company.iban.replace(" ", ""),
-        bic=company.bic,
+        delivery_date=invoice.delivery_date or invoice.issue_date,
+        payment_terms=terms,
+        iban=(seller.get("iban") or company.iban or "").replace(" ", ""),
+        bic=seller.get("bic") or company.bic,
         payment_reference=invoice.number or "",
         notes=notes,
         origin=Origin(invoice, url),
@@ -179,38 +233,50 @@ def invoice_document(invoice: Invoice) -> Document:
 
 
 def credit_note_document(credit_note) -> Document:
-    """A refunds.CreditNote: one line per VAT rate of the corrected invoice, type 381."""
+    """A refunds.CreditNote, type 381, referring to the invoice it corrects: its own lines
+    (a correction), or one line per VAT rate of the amount it credits (a refund's)."""
     invoice: Invoice = credit_note.invoice
-    company = company_settings_for(invoice.organisation)
-    categories = {line.vat_rate: line_category(line) for line in invoice.lines.all()}
-    lines = []
-    for index, part in enumerate(credit_note.vat_breakdown, start=1):
-        rate = Decimal(part["rate"])
-        base = Decimal(part["base"])
-        lines.append(
-            Line(
-                id=str(index),
-                name=f"Avoir sur la facture {invoice.number} — TVA {rate.normalize():f} %",
-                quantity=Decimal(1),
-                unit_price=base,
-                net_amount=base,
-                category=categories.get(rate, STANDARD if rate else ZERO_RATED),
-                rate=rate,
-                origin=Origin(credit_note, credit_note.get_absolute_url()),
+    seller = credit_note.seller or parties_of(invoice)[0]
+    buyer = credit_note.buyer or parties_of(invoice)[1]
+    url = credit_note.get_absolute_url()
+    rows = list(credit_note.lines.all())
+    if rows:
+        lines, reasons = _document_lines(rows, url)
+        taxes = {(b["category"], b["rate"]): b["vat"] for b in compute_totals(rows).breakdown}
+    else:
+        categories = {line.vat_rate: line_category(line) for line in invoice.lines.all()}
+        lines, reasons, taxes = [], {}, {}
+        for index, part in enumerate(credit_note.vat_breakdown, start=1):
+            rate, base = Decimal(part["rate"]), Decimal(part["base"])
+            category = part.get("category") or categories.get(
+                rate, STANDARD if rate else ZERO_RATED
             )
-        )
-    taxes = {Decimal(p["rate"]): Decimal(p["vat"]) for p in credit_note.vat_breakdown}
-    breakdown = _breakdown(lines, invoice, taxes)
+            taxes[(category, rate)] = taxes.get((category, rate), ZERO) + Decimal(part["vat"])
+            lines.append(
+                Line(
+                    id=str(index),
+                    name=f"Avoir sur la facture {invoice.number} — TVA {rate.normalize():f} %",
+                    quantity=Decimal(1),
+                    unit_price=base,
+                    net_amount=base,
+                    category=category,
+                    rate=rate,
+                    origin=Origin(credit_note, url),
+                )
+            )
+    breakdown = _breakdown(lines, invoice, taxes, seller=seller, buyer=buyer, reasons=reasons)
     line_total = sum((line.net_amount for line in lines), ZERO)
     tax_total = sum((b.tax for b in breakdown), ZERO)
-    buyer = buyer_of(invoice)
+    notes = [("AAI", f"Avoir sur la facture {invoice.number}")]
+    if credit_note.reason:
+        notes.append(("ACD", credit_note.reason))
     return Document(
         number=credit_note.number,
         type_code=CREDIT_NOTE,
         issue_date=credit_note.issued_at.date(),
         currency=invoice.currency,
-        seller=seller_of(invoice),
-        buyer=buyer,
+        seller=seller_party(invoice.organisation, seller),
+        buyer=buyer_party(invoice.customer, buyer),
         lines=lines,
         breakdown=breakdown,
         line_total=line_total,
@@ -219,11 +285,11 @@ def credit_note_document(credit_note) -> Document:
         grand_total=line_total + tax_total,
         paid_amount=ZERO,
         due_payable=line_total + tax_total,
-        delivery_date=invoice.issue_date,
-        iban=company.iban.replace(" ", ""),
-        bic=company.bic,
-        notes=[("AAI", f"Avoir sur la facture {invoice.number}")],
+        delivery_date=invoice.delivery_date or invoice.issue_date,
+        iban=(seller.get("iban") or "").replace(" ", ""),
+        bic=seller.get("bic") or "",
+        notes=notes,
         preceding_number=invoice.number or "",
         preceding_date=invoice.issue_date,
-        origin=Origin(credit_note, credit_note.get_absolute_url()),
+        origin=Origin(credit_note, url),
     )

@@ -1,14 +1,6 @@
 from celery import shared_task
 
-from activity import runner
-
 from . import services
-from .models import TRANSMISSION
-
-
-@shared_task(name="einvoicing.transmit_einvoice", **runner.TRACKED_TASK_OPTIONS)
-def transmit_einvoice(self, einvoice_id: int) -> None:
-    runner.run(self, TRANSMISSION, einvoice_id)
 
 
 @shared_task(name="einvoicing.check_einvoices", time_limit=300, soft_time_limit=240)

@@ -24,6 +24,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from accounts.models import company_settings_for
 
+from . import extensions
+
 _font_config: FontConfiguration | None = None
 
 
@@ -114,8 +116,7 @@ def render_invoice_pdf(invoice) -> bytes:
     language = invoice.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
-    from einvoicing.facturx import PDF_VARIANT, invoice_facturx
-
+    finisher = extensions.pdf_finisher()
     pdf = render_pdf(
         "invoices/invoice_pdf.html",
         {
@@ -127,7 +128,6 @@ def render_invoice_pdf(invoice) -> bytes:
         },
         company=company_settings_for(invoice.organisation),
         language=language,
-        pdf_variant=PDF_VARIANT,
+        pdf_variant=finisher.pdf_variant if finisher else None,
     )
-    # Every invoice is a Factur-X: the PDF/A-3b with its EN 16931 XML embedded.
-    return invoice_facturx(invoice, pdf)
+    return finisher.finish(invoice, pdf) if finisher else pdf

@@ -12,7 +12,7 @@ from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
 from commbilling.vat import FRENCH_VAT_RATES
 
-from . import mentions
+from . import extensions, mentions
 from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice
 from .numbering import take_next_number
@@ -100,6 +100,15 @@ def check_invoice_ready(invoice: Invoice) -> tuple[list[FieldProblem], list[Fiel
     """What would block generation: (data problems, settings problems), all at once."""
     data = customer_problems(invoice.customer) + invoice_problems(invoice)
     config = settings_problems(company_settings_for(invoice.organisation))
+    # What apps above add (e-invoicing's rules): one entry per field to fix.
+    seen = {(p.model, p.object_id, p.field) for p in data + config}
+    for check in extensions.readiness_checks():
+        more_data, more_config = check(invoice)
+        for found, problems in ((more_data, data), (more_config, config)):
+            for problem in found:
+                if (key := (problem.model, problem.object_id, problem.field)) not in seen:
+                    seen.add(key)
+                    problems.append(problem)
     return data, config
 
 
@@ -137,6 +146,23 @@ def assign_invoice_number(*, invoice: Invoice, today: date | None = None) -> Inv
         ]
     )
     return locked
+
+
+def retake_parties(*, invoice: Invoice) -> bool:
+    """Copy the seller and the buyer onto an issued invoice again, from the company settings
+    and the customer as they are now. Returns whether they changed.
+
+    Only for an invoice that nobody received, which the caller vouches for: an e-invoice
+    the platform rejected (213 Rejetée, 221 Erreur de routage) is deemed never issued, and
+    is corrected and sent again under its number. Anything else is corrected by a credit
+    note; lines, amounts and the number never change here."""
+    seller = mentions.seller_snapshot(company_settings_for(invoice.organisation))
+    buyer = mentions.buyer_snapshot(invoice.customer)
+    if (seller, buyer) == (invoice.seller, invoice.buyer):
+        return False
+    changed = Invoice.objects.retake_parties(invoice, seller=seller, buyer=buyer)
+    invoice.refresh_from_db()
+    return changed
 
 
 def pdf_path(invoice: Invoice) -> str:

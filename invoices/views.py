@@ -18,7 +18,7 @@ from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
 from commbilling.spreadsheet import csv_response
 
-from . import services
+from . import extensions, services
 from .forms import (
     CustomerForm,
     CustomerSearchForm,
@@ -69,14 +69,16 @@ def _filtered_invoices(request: OrganisationHttpRequest):
         invoices = invoices.filter(status=status)
     else:
         status = ""
-    from einvoicing import filters as einvoicing_filters
-
-    einvoice = request.GET.get("einvoice", "")
-    einvoice_condition = einvoicing_filters.condition(einvoice)
-    if einvoice_condition is not None:
-        invoices = invoices.filter(einvoice_condition)
-    else:
-        einvoice = ""
+    # Filters that apps above add (invoices.extensions): by e-invoicing status.
+    extra = []
+    for list_filter in extensions.list_filters():
+        value = request.GET.get(list_filter.param, "")
+        condition = list_filter.condition(value)
+        if condition is not None:
+            invoices = invoices.filter(condition)
+        else:
+            value = ""
+        extra.append({"filter": list_filter, "value": value, "choices": list_filter.choices()})
     q = request.GET.get("q", "").strip()[:100]
     if q:
         invoices = invoices.filter(Q(number__istartswith=q) | Q(customer__legal_name__icontains=q))
@@ -84,7 +86,7 @@ def _filtered_invoices(request: OrganisationHttpRequest):
     if sort not in SORTS:
         sort = ""
     invoices = invoices.order_by(*(SORTS[sort] if sort else DEFAULT_ORDER))
-    return invoices, status, q, sort, einvoice
+    return invoices, status, q, sort, extra
 
 
 @require_GET
@@ -117,9 +119,7 @@ def invoice_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
 @require_GET
 @accountant_required
 def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
-    from einvoicing import filters as einvoicing_filters
-
-    invoices, status, q, sort, einvoice = _filtered_invoices(request)
+    invoices, status, q, sort, extra_filters = _filtered_invoices(request)
     paginator = CappedPaginator(invoices, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -153,8 +153,7 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
             "q": q,
             "sort": sort,
             "statuses": Invoice.Status.choices,
-            "einvoice": einvoice,
-            "einvoice_statuses": einvoicing_filters.choices(),
+            "extra_filters": extra_filters,
             "headers": headers,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),

@@ -4,6 +4,7 @@ from django.utils import translation
 
 from accounts.models import company_settings_for
 from invoices.mentions import invoice_vat_wordings
+from invoices import extensions
 from invoices.pdf import parties_context, render_pdf
 
 from .models import CreditNote
@@ -16,8 +17,7 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
     language = credit_note.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=credit_note.seller, buyer=credit_note.buyer)
-    from einvoicing.facturx import PDF_VARIANT, credit_note_facturx
-
+    finisher = extensions.pdf_finisher()
     pdf = render_pdf(
         "refunds/credit_note_pdf.html",
         {
@@ -31,7 +31,6 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
         },
         company=company_settings_for(credit_note.organisation),
         language=language,
-        pdf_variant=PDF_VARIANT,
+        pdf_variant=finisher.pdf_variant if finisher else None,
     )
-    # A Factur-X too: type 381, referring to the invoice it corrects.
-    return credit_note_facturx(credit_note, pdf)
+    return finisher.finish(credit_note, pdf) if finisher else pdf
