@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from accounts import validators
+from accounts.history import AuditTrail
 from accounts.models import Organisation, OrganisationQuerySet
 from activity.models import TrackedQuerySet, TrackedRecord
 
@@ -74,7 +74,7 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = OrganisationQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["legal_name"]
