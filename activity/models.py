@@ -94,6 +94,10 @@ class ActivityLog(NamesRecord, models.Model):
     record = GenericForeignKey("content_type", "object_id")
     record_label = models.CharField(_("record"), max_length=120)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices, blank=True)
+    # What happened, as declared in an app's texts.py (activity.texts): rendered in each
+    # reader's language. ``message`` keeps the English rendering, for search and support.
+    message_code = models.CharField(_("message code"), max_length=64, blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
@@ -145,7 +149,16 @@ class ActivityLog(NamesRecord, models.Model):
         if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
             from .texts import display
 
-            return display(code="", params={}, stored=self.message)
+            return display(
+                code=self.message_code,
+                params=self.message_params,
+                stored=self.message,
+                model=(
+                    ContentType.objects.get_for_id(self.content_type_id).model_class()
+                    if self.message_code
+                    else None
+                ),
+            )
         return explain(
             process=self.process, cause=self.cause, details=self.details, record_label=self.label
         ).why

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from . import processes
+from . import processes, texts
 from .models import ActivityLog, Alert, Cause, Event, Level, TrackedRecord, Trigger
 from .signals import automation_failed
+from .texts import Message
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def log_event(
     actor: User | None = None,
     level: str = Level.INFO,
     cause: str = "",
-    message: str = "",
+    message: str | Message = "",
     details: dict | None = None,
     attempt: int = 0,
     trigger: str = Trigger.SYSTEM,
@@ -35,6 +36,10 @@ def log_event(
     worker: str = "",
     duration_ms: int | None = None,
 ) -> ActivityLog:
+    """Append an entry. A ``Message`` (activity.texts) is stored as its code and parameters,
+    shown in each reader's language; a plain string (a failure's technical text, which
+    readers see explained by its cause) is kept as it is."""
+    coded = message if isinstance(message, Message) else None
     return ActivityLog.objects.create(
         organisation_id=record.organisation_id,
         process=process,
@@ -45,7 +50,9 @@ def log_event(
         object_id=record.pk,
         record_label=str(record)[:120],
         cause=cause,
-        message=message,
+        message_code=coded.code if coded else "",
+        message_params=coded.params if coded else {},
+        message=coded.english() if coded else message,
         details=details or {},
         attempt=attempt,
         trigger=trigger,
@@ -174,7 +181,7 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
                 event=Event.ACKNOWLEDGED,
                 actor=user,
                 trigger=Trigger.USER,
-                message=f"Alert acknowledged by {user.get_username()}",
+                message=texts.ALERT_ACKNOWLEDGED(actor=user.get_username()),
             )
     return bool(updated)
 
@@ -203,7 +210,7 @@ def queue_record(
     actor: User | None = None,
     trigger: str = Trigger.USER,
     event: str = Event.QUEUED,
-    message: str = "",
+    message: str | Message = "",
 ) -> bool:
     """Move the record to queued if it is in one of ``from_statuses``; send its task after
     commit. Returns False when the record was not in such a status (a double click, or a
@@ -239,7 +246,11 @@ def retry_record(*, record: TrackedRecord, actor: User | None, trigger: str = Tr
         actor=actor,
         trigger=trigger,
         event=Event.RETRIED,
-        message=f"Retry requested by {actor.get_username()}" if actor else "Retry requested",
+        message=(
+            texts.RETRY_REQUESTED_BY(actor=actor.get_username())
+            if actor
+            else texts.RETRY_REQUESTED()
+        ),
     )
 
 
@@ -282,8 +293,11 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
                     level=Level.WARNING,
                     trigger=Trigger.SCHEDULE,
                     task_id=task_id,
-                    message=f"Sent again by the sweeper: it was {record.status} since "
-                    f"{(record.started_at or record.queued_at):%Y-%m-%d %H:%M:%S}",
+                    message=texts.SWEPT(
+                        model=model,
+                        status=record.status,
+                        since=record.started_at or record.queued_at,
+                    ),
                 )
             if send_task(process=process.name, record_id=record.pk, task_id=task_id):
                 sent += 1

@@ -20,7 +20,7 @@ from activity import services as activity
 from activity.models import Trigger
 from invoices.models import Customer, Invoice
 
-from . import rendering
+from . import rendering, texts
 from .models import EmailMessage
 
 
@@ -102,7 +102,7 @@ def create_email(
         from_statuses=(EmailMessage.Status.QUEUED,),
         actor=actor,
         trigger=trigger,
-        message=f"E-mail queued by {actor.get_username()}" if actor else "E-mail queued",
+        message=texts.QUEUED_BY(actor=actor.get_username()) if actor else texts.QUEUED(),
     )
     return message
 
