@@ -12,7 +12,7 @@ from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
 from commbilling.vat import FRENCH_VAT_RATES
 
-from . import mentions
+from . import mentions, texts
 from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice
 from .numbering import take_next_number
@@ -177,7 +177,7 @@ def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigge
             from_statuses=(Invoice.Status.DRAFT,),
             actor=actor,
             trigger=trigger,
-            message=f"Generation requested by {actor.get_username()}" if actor else "",
+            message=texts.GENERATION_REQUESTED(actor=actor.get_username()) if actor else "",
         )
 
 

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from commbilling.admin import LocalizedNumbersAdmin
+
 from .models import BankStatement, BankStatementLine, Payment
 
 
 @admin.register(Payment)
-class PaymentAdmin(SimpleHistoryAdmin):
+class PaymentAdmin(SimpleHistoryAdmin, LocalizedNumbersAdmin):
     """Payments are recorded and cancelled on the invoice page, where the balance is
     checked; here they are read (with their history)."""
 
