@@ -196,12 +196,13 @@ def _queue_invoice_email(
 
 
 def queue_email_of_generated_invoice(
-    *, record_id: int, organisation_id: int, new_status: str, **kwargs: object
+    *, record_id: int, organisation_id: int, old_status: str, new_status: str, **kwargs: object
 ) -> None:
     """Receiver of activity.signals.status_changed for invoices: once an invoice is
     generated, its e-mail is queued (when the company settings say so), in the same
-    transaction."""
-    if new_status != Invoice.Status.GENERATED:
+    transaction. Only when generation ends: an invoice back to Générée because a payment
+    was cancelled is not e-mailed again."""
+    if new_status != Invoice.Status.GENERATED or old_status != Invoice.STATUS_RUNNING:
         return
     invoice = Invoice.objects.select_related("organisation", "customer").get(pk=record_id)
     if company_settings_for(invoice.organisation).auto_send_invoices:
