@@ -7,9 +7,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history import register as register_history
-from simple_history.models import HistoricalRecords
 
 from . import validators
+from .history import AuditTrail
 
 
 class Role(models.TextChoices):
@@ -64,7 +64,7 @@ class User(AbstractUser):
     )
 
     # Admin audit trail: who changed what, old and new values (never the password hash).
-    history = HistoricalRecords(
+    history = AuditTrail(
         excluded_fields=["password", "last_login"], m2m_fields=["groups"], app="accounts"
     )
 
@@ -230,7 +230,7 @@ class CompanySettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     # Secrets are never copied into the history table.
-    history = HistoricalRecords(excluded_fields=["smtp_password", "provider_api_key"])
+    history = AuditTrail(excluded_fields=["smtp_password", "provider_api_key"])
 
     class Meta:
         verbose_name = _("company settings")
@@ -247,4 +247,4 @@ def company_settings_for(organisation: Organisation) -> CompanySettings:
 
 
 # Groups are the roles: changes to their permissions belong in the audit trail too.
-register_history(Group, app="accounts", m2m_fields=["permissions"])
+register_history(Group, app="accounts", records_class=AuditTrail, m2m_fields=["permissions"])

@@ -3,6 +3,7 @@ from django.contrib.admin.options import ActionLocation
 from simple_history.admin import SimpleHistoryAdmin
 
 from activity.admin import RetryFailedMixin
+from commbilling.admin import LocalizedNumbersAdmin
 
 from .models import Customer, Invoice, InvoiceLine, NumberSequence
 
@@ -52,7 +53,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(FrozenWhenIssuedMixin, RetryFailedMixin, admin.ModelAdmin):
+class InvoiceAdmin(FrozenWhenIssuedMixin, RetryFailedMixin, LocalizedNumbersAdmin):
     list_display = [
         "__str__",
         "organisation",

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from accounts import validators
+from accounts.history import AuditTrail
 from accounts.models import Organisation, OrganisationQuerySet
 from activity.models import TrackedQuerySet, TrackedRecord
 
@@ -74,7 +74,7 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = OrganisationQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["legal_name"]
@@ -173,7 +173,7 @@ class InvoiceQuerySet(TrackedQuerySet):
         """The one exception to the freeze, for ``services.retake_parties`` only: replace
         the parties' snapshot of an issued invoice nobody received. On PostgreSQL the
         trigger lets ``seller`` and ``buyer`` change while this statement runs, no longer
-        (migration 0006)."""
+        (migration 0007)."""
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:

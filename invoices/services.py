@@ -12,7 +12,7 @@ from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
 from commbilling.vat import FRENCH_VAT_RATES
 
-from . import extensions, mentions
+from . import extensions, mentions, texts
 from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice
 from .numbering import take_next_number
@@ -203,28 +203,28 @@ def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigge
             from_statuses=(Invoice.Status.DRAFT,),
             actor=actor,
             trigger=trigger,
-            message=f"Generation requested by {actor.get_username()}" if actor else "",
+            message=texts.GENERATION_REQUESTED(actor=actor.get_username()) if actor else "",
         )
 
 
 def settle_invoice_status(*, invoice: Invoice) -> None:
-    """Save the invoice's amounts and the status they call for (Partiellement payée, Payée,
-    Annulée). The caller holds the invoice row lock (select_for_update)."""
+    """Save the invoice's amounts and move it to the status they call for (Partiellement
+    payée, Payée, Annulée), through its queryset like every status change. The caller holds
+    the invoice row lock (select_for_update)."""
     sent = invoice.status == Invoice.Status.SENT or (
         invoice.emails.filter(kind="invoice", sent_at__isnull=False).exists()
     )
-    invoice.status = invoice.settlement_status(sent=sent)
-    if invoice.status == Invoice.Status.PAID:
-        invoice.paid_at = invoice.paid_at or timezone.now()
+    status = invoice.settlement_status(sent=sent)
+    paid_at = (invoice.paid_at or timezone.now()) if status == Invoice.Status.PAID else None
+    amounts = {
+        "amount_paid": invoice.amount_paid,
+        "amount_credited": invoice.amount_credited,
+        "amount_refunded": invoice.amount_refunded,
+        "paid_at": paid_at,
+        "updated_at": timezone.now(),
+    }
+    if status == invoice.status:
+        Invoice.objects.filter(pk=invoice.pk).update(**amounts)
     else:
-        invoice.paid_at = None
-    invoice.save(
-        update_fields=[
-            "status",
-            "amount_paid",
-            "amount_credited",
-            "amount_refunded",
-            "paid_at",
-            "updated_at",
-        ]
-    )
+        Invoice.objects.transition(invoice, to=status, from_statuses=[invoice.status], **amounts)
+    invoice.status, invoice.paid_at = status, paid_at

@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from commbilling import l10n
+from commbilling.admin import LocalizedNumbersAdmin
 
 from .models import BankStatement, BankStatementLine, Payment
 
 
 @admin.register(Payment)
-class PaymentAdmin(SimpleHistoryAdmin):
+class PaymentAdmin(SimpleHistoryAdmin, LocalizedNumbersAdmin):
     """Payments are recorded and cancelled on the invoice page, where the balance is
     checked; here they are read (with their history)."""
 
@@ -38,8 +42,19 @@ class BankStatementLineInline(admin.TabularInline):
     model = BankStatementLine
     extra = 0
     can_delete = False
-    fields = ["booking_date", "amount", "remittance", "status", "proposed_invoice", "matched_by"]
+    fields = [
+        "booking_date",
+        "shown_amount",
+        "remittance",
+        "status",
+        "proposed_invoice",
+        "matched_by",
+    ]
     readonly_fields = fields
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def shown_amount(self, line: BankStatementLine) -> str:
+        return l10n.format_amount(line.amount)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

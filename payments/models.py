@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from accounts.history import AuditTrail
 from accounts.models import Organisation, OrganisationQuerySet
 from invoices.models import Invoice
 
@@ -23,7 +23,9 @@ class Payment(models.Model):
         DIRECT_DEBIT = "direct_debit", _("Direct debit")
         CASH = "cash", _("Cash")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments"
     )
@@ -62,7 +64,7 @@ class Payment(models.Model):
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
 
     objects = PaymentQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -88,7 +90,9 @@ class BankStatement(models.Model):
         CAMT053 = "camt053", _("CAMT.053 (XML)")
         CSV = "csv", _("CSV")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     filename = models.CharField(_("file"), max_length=200)
     source_format = models.CharField(_("format"), max_length=8, choices=Format.choices)
     imported_by = models.ForeignKey(
@@ -129,7 +133,9 @@ class BankStatementLine(models.Model):
         REFERENCE = "reference", _("payment reference in the remittance text")
         AMOUNT = "amount", _("amount only")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
     statement = models.ForeignKey(
         BankStatement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("statement")
     )

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from activity.admin import RetryFailedMixin
+from commbilling.admin import LocalizedNumbersAdmin
 
 from .models import CreditNote, CreditNoteLine, Refund
 
 
 @admin.register(Refund)
-class RefundAdmin(RetryFailedMixin, admin.ModelAdmin):
+class RefundAdmin(RetryFailedMixin, LocalizedNumbersAdmin):
     list_display = [
         "__str__",
         "organisation",
@@ -46,7 +47,7 @@ class CreditNoteLineInline(admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(LocalizedNumbersAdmin):
     """Read-only: an issued credit note never changes and is never deleted."""
 
     list_display = ["number", "organisation", "invoice", "kind", "amount", "issued_at"]

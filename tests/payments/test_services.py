@@ -103,3 +103,21 @@ def test_a_paid_invoice_that_was_emailed_returns_to_sent_when_its_payment_is_can
     cancel_payment(payment=payment, actor=accountant, reason="Erreur")
     issued.refresh_from_db()
     assert issued.status == Invoice.Status.SENT
+
+
+def test_an_invoice_back_to_generated_after_a_cancelled_payment_is_not_emailed_again(
+    issued, accountant
+):
+    from accounts.models import company_settings_for
+    from emails.models import EmailMessage
+
+    company = company_settings_for(issued.organisation)
+    company.auto_send_invoices = True
+    company.save()
+    payment = _pay(issued, "240.00", accountant)
+
+    cancel_payment(payment=payment, actor=accountant, reason="Chèque rejeté")
+
+    issued.refresh_from_db()
+    assert issued.status == Invoice.Status.GENERATED
+    assert not EmailMessage.objects.filter(invoice=issued).exists()

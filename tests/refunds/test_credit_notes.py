@@ -155,3 +155,57 @@ def test_a_refund_after_a_cancellation_credits_nothing_twice(issued, accountant)
         Decimal("240.00"),
         0,
     )
+
+
+def test_corrections_and_refunds_share_one_gapless_av_series(issued, accountant, organisation):
+    from payments.services import record_payment
+
+    line = issued.lines.get()
+    one_day = CreditedLine(invoice_line=line, quantity=Decimal("1"), unit_price=line.unit_price)
+    credit_invoice(invoice=issued, reason="Une journée", actor=accountant, lines=[one_day])
+    with pytest.raises(CreditNoteRefused):  # refused: takes no number
+        credit_invoice(
+            invoice=issued,
+            reason="Trop",
+            actor=accountant,
+            lines=[CreditedLine(invoice_line=line, quantity=Decimal("2"), unit_price=Decimal(100))],
+        )
+    paid = generate_now(InvoiceFactory(organisation=organisation))
+    record_payment(
+        invoice=paid, amount=Decimal("240.00"), paid_on=timezone.localdate(), actor=accountant
+    )
+    refund = run_now(
+        refunds.request_refund(
+            invoice=paid, amount=Decimal("50.00"), reason="Geste", requested_by=accountant
+        )
+    )
+    assert refunds.confirm_transfer(refund=refund, actor=accountant)
+
+    year = timezone.localdate().year
+    assert list(CreditNote.objects.order_by("id").values_list("number", "kind")) == [
+        (f"AV-{year}-000001", CreditNote.Kind.PARTIAL),
+        (f"AV-{year}-000002", CreditNote.Kind.REFUND),
+    ]
+
+
+def test_the_admin_shows_a_credit_note_read_only_and_never_deletes_it(
+    issued, accountant, admin_user
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    note = credit_invoice(invoice=issued, reason="Annulation", actor=accountant)
+    change = reverse("admin:refunds_creditnote_change", args=[note.pk])
+
+    page = client.get(change)
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert client.post(change, {"reason": "rewritten", "amount": "1"}).status_code == 403
+    delete = reverse("admin:refunds_creditnote_delete", args=[note.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    stored = CreditNote.objects.get(pk=note.pk)
+    assert (stored.reason, stored.amount) == ("Annulation", Decimal("240.00"))

@@ -54,6 +54,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("invoices", "0005_history_verbose_names")]
+    dependencies = [("invoices", "0006_history_names")]
 
     operations = [migrations.RunPython(forward, backward)]
