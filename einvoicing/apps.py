@@ -7,12 +7,16 @@ class EinvoicingConfig(AppConfig):
     verbose_name = _("E-invoicing")
 
     def ready(self) -> None:
+        from activity.messages import register_service_label
         from activity.signals import status_changed
         from invoices import extensions
         from invoices.models import Invoice
 
         from . import facturx, filters, services
 
+        # How failures name the services a transmission talks to.
+        register_service_label("platform", _("the e-invoicing platform"))
+        register_service_label("buyer", _("the buyer"))
         # Invoices sits below e-invoicing and never names it: what e-invoicing adds to an
         # invoice is registered here. Every invoice and credit note is a Factur-X …
         extensions.register_pdf_finisher(

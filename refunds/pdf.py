@@ -3,8 +3,8 @@
 from django.utils import translation
 
 from accounts.models import company_settings_for
-from invoices.mentions import invoice_vat_wordings
 from invoices import extensions
+from invoices.mentions import invoice_vat_wordings
 from invoices.pdf import parties_context, render_pdf
 
 from .models import CreditNote

@@ -1,19 +1,20 @@
 """E-invoices in real states, reached through the real generation and transmission paths
-(the runner in this process, no worker)."""
+(the runner in this process, no worker): drafts built by the factories, then issued."""
 
 from einvoicing.models import EInvoice
-from einvoicing.tasks import transmit_einvoice
+from einvoicing.processes import TRANSMISSION
 from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
 
 
 def transmit_now(einvoice: EInvoice) -> EInvoice:
     einvoice.refresh_from_db()
-    transmit_einvoice.apply(args=[einvoice.pk], task_id=einvoice.task_id)
+    TRANSMISSION.task.apply(args=[einvoice.pk], task_id=einvoice.task_id)
     einvoice.refresh_from_db()
     return einvoice
 
 
 def generated_einvoice(organisation, **kwargs) -> EInvoice:
+    """A draft issued and generated: its transmission is queued with the generation."""
     invoice = generate_now(InvoiceFactory(organisation=organisation, **kwargs))
     return invoice.einvoice

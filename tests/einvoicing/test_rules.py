@@ -5,21 +5,29 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import company_settings_for
 from activity.errors import MissingData, WrongSettings
 from activity.models import Cause
-from einvoicing import rules, source
+from einvoicing import rules, services, source
 from einvoicing.document import INTRA_EU, REVERSE_CHARGE, STANDARD
-from invoices.models import Customer, InvoiceLine
+from invoices.models import Invoice
 from tests.factories import InvoiceFactory
+from tests.invoices.helpers import generate_now
 
 from .helpers import FRENCH_BUYER, GERMAN_BUYER, make_document
 
 
-def _issued(**customer):
-    invoice = InvoiceFactory(number="F-2026-000001", customer__email="achats@client.example")
-    Customer.objects.filter(pk=invoice.customer_id).update(**customer)
-    invoice.refresh_from_db()
-    invoice.issue_date = invoice.due_date = invoice.created_at.date()
+def _draft(*, customer=None, company=None, lines=None):
+    """A draft built by the factories (never an edited issued invoice), the company
+    settings changed before it is checked."""
+    kwargs = {f"customer__{k}": v for k, v in (customer or {}).items()}
+    if lines is not None:
+        kwargs["lines"] = lines
+    invoice = InvoiceFactory(customer__email="achats@client.example", **kwargs)
+    settings = company_settings_for(invoice.organisation)
+    for name, value in (company or {}).items():
+        setattr(settings, name, value)
+    settings.save()
     return invoice
 
 
@@ -38,18 +46,19 @@ def _issued(**customer):
             Cause.WRONG_SETTINGS,
         ),
         ({"company": {"siren": ""}}, "BR-FR-10", "companysettings", "siren", Cause.WRONG_SETTINGS),
-        ({"line": {"description": " "}}, "BR-25", "invoiceline", "description", Cause.MISSING_DATA),
+        (
+            {"lines": [(" ", "1", "100.00", "20")]},
+            "BR-25",
+            "invoiceline",
+            "description",
+            Cause.MISSING_DATA,
+        ),
     ],
 )
 def test_a_broken_rule_names_the_field_to_fix_and_its_cause(change, rule, model, field, cause):
-    invoice = _issued(**change.get("customer", {}))
-    company = source.company_settings_for(invoice.organisation)
-    for name, value in change.get("company", {}).items():
-        setattr(company, name, value)
-    company.save()
-    InvoiceLine.objects.filter(invoice=invoice).update(**change.get("line", {}))
+    draft = _draft(**change)
 
-    violations = rules.check(source.invoice_document(invoice), transmitted=True)
+    violations = services.check_transmission(draft)
 
     broken = {(v.rule, v.problem.model, v.problem.field) for v in violations if v.problem}
     assert (rule, model, field) in broken
@@ -58,19 +67,17 @@ def test_a_broken_rule_names_the_field_to_fix_and_its_cause(change, rule, model,
 
 @pytest.mark.django_db
 def test_an_issued_invoice_to_a_french_business_breaks_no_rule():
-    invoice = _issued()
+    invoice = generate_now(_draft())
 
+    assert invoice.status == Invoice.Status.GENERATED
     assert rules.check(source.invoice_document(invoice), transmitted=True) == []
 
 
 @pytest.mark.django_db
 def test_missing_data_also_reports_the_settings_to_fix_at_once():
-    invoice = _issued(siren="")
-    company = source.company_settings_for(invoice.organisation)
-    company.iban = ""
-    company.save()
+    draft = _draft(customer={"siren": ""}, company={"iban": ""})
 
-    error = rules.error_for(rules.check(source.invoice_document(invoice), transmitted=True))
+    error = rules.error_for(services.check_transmission(draft))
 
     assert isinstance(error, MissingData)
     assert [p["field"] for p in error.details["fields"]] == ["siren"]

@@ -8,7 +8,7 @@ from activity.models import Alert, Cause
 from einvoicing import services
 from einvoicing.facturx import extract_xml
 from einvoicing.models import EInvoice, PlatformSettings
-from invoices.models import Customer
+from invoices.models import Customer, Invoice
 from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
 
@@ -113,18 +113,30 @@ def test_a_routing_error_names_the_buyers_siren(platform_org, platform_server):
     assert einvoice.missing_fields[0]["field"] == "siren"
 
 
-def test_a_broken_business_rule_fails_before_anything_leaves(platform_org, platform_server):
-    einvoice = generated_einvoice(platform_org)
-    company = einvoice.invoice.organisation.company_settings
+def test_a_broken_business_rule_blocks_the_issue_so_nothing_is_numbered_nor_sent(
+    platform_org, platform_server
+):
+    company = platform_org.company_settings
     company.iban = ""
     company.save()
 
-    einvoice = transmit_now(einvoice)
+    invoice = generate_now(InvoiceFactory(organisation=platform_org))
 
-    assert einvoice.last_cause == Cause.WRONG_SETTINGS
-    assert einvoice.last_error_details["settings"][0]["field"] == "iban"
-    assert einvoice.last_error_details["rules"][0]["rule"] == "BR-61"
+    assert (invoice.status, invoice.number) == (Invoice.Status.FAILED, None)
+    assert invoice.last_cause == Cause.WRONG_SETTINGS
+    assert [p["field"] for p in invoice.last_error_details["settings"]] == ["iban"]
+    assert not EInvoice.objects.filter(invoice=invoice).exists()
     assert platform_server.requests == []
+
+
+def test_the_same_rule_does_not_block_an_invoice_that_is_not_transmitted(organisation):
+    company = organisation.company_settings
+    company.iban = ""
+    company.save()
+
+    invoice = generate_now(InvoiceFactory(organisation=organisation))
+
+    assert invoice.status == Invoice.Status.GENERATED
 
 
 def test_a_wrong_api_key_is_a_settings_problem_tried_once(platform_org, platform_server):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from einvoicing import services
 from einvoicing.models import EInvoice, PlatformSettings
 from invoices.models import Customer
 from tests.conftest import HTMX
@@ -64,20 +65,24 @@ def test_a_rejected_e_invoice_shows_its_cause_the_field_to_fix_and_retransmit(
 
     assert "BUYER_SIREN_INVALID" in page
     assert "SIREN (invalid)" in page
-    assert f"/activity/retry/{einvoice.PROCESS}/{einvoice.pk}/" in page
+    assert f"/activity/retry/{einvoice.process.name}/{einvoice.pk}/" in page
     assert "Retransmit" in page
     assert "Help" in page
 
 
-def test_a_refused_e_invoice_offers_a_credit_note(accountant_client, platform_org):
-    einvoice = generated_einvoice(platform_org)
-    EInvoice.objects.filter(pk=einvoice.pk).update(status=EInvoice.Status.REFUSED)
-    einvoice.invoice.__class__.objects.filter(pk=einvoice.invoice_id).update(amount_paid=240)
+def test_a_refused_e_invoice_offers_a_credit_note(accountant_client, platform_org, platform_server):
+    einvoice = transmit_now(generated_einvoice(platform_org))
+    platform_server.refuse(platform_server.accepted_flows()[0])  # read by polling
+    services.poll_einvoices()
+    einvoice.refresh_from_db()
+    assert einvoice.status == EInvoice.Status.REFUSED
 
     page = accountant_client.get(f"/invoices/{einvoice.invoice_id}/").content.decode()
 
     assert "The buyer refused this invoice" in page
     assert "Issue a credit note" in page
+    assert f"/refunds/invoice/{einvoice.invoice_id}/credit-note/" in page
+    assert "Retransmit" not in page
 
 
 def test_an_invoice_to_a_private_individual_says_why_it_is_not_transmitted(
@@ -163,6 +168,7 @@ def test_the_invoices_tab_filters_by_e_invoicing_status(
 
     def listed(key):
         page = accountant_client.get("/invoices/", {"einvoice": key}).content.decode()
+        page = page[page.index('id="results"') :]  # not the alert bar above
         return {i for i in (rejected.invoice, deposited.invoice, private) if f'">{i}</a>' in page}
 
     assert listed("rejected") == {rejected.invoice}
