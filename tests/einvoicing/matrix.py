@@ -1,7 +1,11 @@
+import itertools
+
 from tests.matrix import ACCOUNTANT_PAGE, Row
 
 RECORD = {"anonymous": "login", "accountant": "ok", "support": 403, "admin": "ok"}
 NOBODY = {"anonymous": 404, "accountant": 404, "support": 404, "admin": 404}
+# Page crawls build every row's record in one organisation: each issued invoice its own number.
+_NUMBERS = itertools.count(61)
 
 
 def _generated_invoice(ctx):
@@ -15,11 +19,13 @@ def _unknown_einvoice(ctx):
     from einvoicing.models import EInvoice
     from tests.factories import InvoiceFactory
 
-    invoice = InvoiceFactory(organisation=ctx.organisation, number="F-2026-000001")
+    # An invoice issued by the factory, whose transmission's answer was lost.
+    number = f"F-2026-{next(_NUMBERS):06d}"
+    invoice = InvoiceFactory(organisation=ctx.organisation, number=number)
     einvoice = EInvoice.objects.create(
         organisation=ctx.organisation,
         invoice=invoice,
-        tracking_id="732829320-F-2026-000001",
+        tracking_id=f"732829320-{number}",
         status=EInvoice.Status.UNKNOWN,
     )
     return {"pk": einvoice.pk}
