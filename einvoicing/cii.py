@@ -73,6 +73,9 @@ def _party(parent: etree._Element, tag: str, party: Party) -> None:
     if party.vat_number:
         tax = _sub(element, "ram:SpecifiedTaxRegistration")
         _sub(tax, "ram:ID", party.vat_number, schemeID="VA")
+    if party.tax_registration:
+        tax = _sub(element, "ram:SpecifiedTaxRegistration")
+        _sub(tax, "ram:ID", party.tax_registration, schemeID="FC")
 
 
 def _line(parent: etree._Element, line: Line) -> None:

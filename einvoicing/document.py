@@ -58,6 +58,9 @@ class Party:
     siren: str = ""
     siret: str = ""
     vat_number: str = ""
+    # BT-32, scheme FC: a seller under the franchise en base has no VAT number (CGI art.
+    # 293 B); its SIREN stands as its tax registration for BR-E-02.
+    tax_registration: str = ""
     street: str = ""
     postal_code: str = ""
     city: str = ""

@@ -215,14 +215,15 @@ def check(document: Document, *, transmitted: bool = False) -> list[Violation]:
 
     # VAT categories (BR-S/Z/E/AE/IC/G-02, -10, BR-AE-02 buyer, BR-IC-02/11/12)
     categories = document.categories
-    if (
-        categories & {STANDARD, ZERO_RATED, EXEMPT, EXPORT, INTRA_EU, REVERSE_CHARGE}
-        and not seller.vat_number
-    ):
+    # BR-E-02 accepts the seller's tax registration (BT-32) instead of a VAT number.
+    needs_vat_number = categories & {STANDARD, ZERO_RATED, EXPORT, INTRA_EU, REVERSE_CHARGE}
+    if EXEMPT in categories and not seller.tax_registration:
+        needs_vat_number = needs_vat_number | {EXEMPT}
+    if needs_vat_number and not seller.vat_number:
         rule = next(
             f"BR-{ {'K': 'IC'}.get(cat, cat) }-02"
             for cat in (STANDARD, ZERO_RATED, EXEMPT, REVERSE_CHARGE, INTRA_EU, EXPORT)
-            if cat in categories
+            if cat in needs_vat_number
         )
         c.field(
             rule,

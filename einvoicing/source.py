@@ -87,6 +87,10 @@ def seller_party(organisation, seller: dict) -> Party:
         siren=seller.get("siren") or "",
         siret=seller.get("siret") or "",
         vat_number=seller.get("vat_number") or "",
+        tax_registration=(seller.get("siren") or "")
+        if seller.get("vat_regime") == CompanySettings.VatRegime.FRANCHISE
+        and not seller.get("vat_number")
+        else "",
         street=seller.get("street") or "",
         postal_code=seller.get("postal_code") or "",
         city=seller.get("city") or "",

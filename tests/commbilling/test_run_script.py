@@ -74,7 +74,9 @@ def test_ctrl_c_stops_web_workers_beat_mail_sink_and_platform_cleanly(tmp_path):
         wait_for(lambda: _answers(f"http://127.0.0.1:{port}/favicon.ico"), timeout=90)
         wait_for(lambda: _smtp_answers(mail_port), timeout=30)
         # The local e-invoicing platform the demo transmits to.
-        wait_for(lambda: f"platform on http://127.0.0.1:{platform_port}" in log.read_text(), timeout=30)
+        wait_for(
+            lambda: f"platform on http://127.0.0.1:{platform_port}" in log.read_text(), timeout=30
+        )
         wait_for(lambda: log.read_bytes().count(b"ready.") >= 2, timeout=90)  # both workers
         wait_for(lambda: b"beat: Starting" in log.read_bytes(), timeout=30)
         pids = [int(line.split(b"(pid ")[1].split(b")")[0]) for line in

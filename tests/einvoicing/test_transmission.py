@@ -4,7 +4,7 @@ mapped to causes, lost answers looked up, never transmitted twice."""
 import pytest
 
 from activity import services as activity
-from activity.models import Alert, Cause
+from activity.models import ActivityLog, Alert, Cause
 from einvoicing import services
 from einvoicing.facturx import extract_xml
 from einvoicing.models import EInvoice, PlatformSettings
@@ -81,7 +81,10 @@ def test_rejected_for_an_invalid_buyer_siren_then_fixed_and_retransmitted_once(
     assert einvoice.last_error_details["platform"]["reason_code"] == "BUYER_SIREN_INVALID"
     assert Alert.objects.open().filter(object_id=einvoice.pk).exists()
 
-    Customer.objects.filter(pk=einvoice.invoice.customer_id).update(siren="732829320")
+    customer = einvoice.invoice.customer
+    customer.siren = "552032534"  # fixed on the customer's page
+    customer.save()
+    number = einvoice.invoice.number
     assert activity.retry_record(record=einvoice, actor=accountant)
     assert not activity.retry_record(record=einvoice, actor=accountant)  # double click
     einvoice = transmit_now(einvoice)
@@ -90,8 +93,19 @@ def test_rejected_for_an_invalid_buyer_siren_then_fixed_and_retransmitted_once(
     assert [s.code for s in einvoice.statuses.all()] == ["213", "200"]
     (flow,) = platform_server.accepted_flows()
     buyer = "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
-    assert xpath(extract_xml(flow["content"]), buyer) == ["732829320"]
+    assert xpath(extract_xml(flow["content"]), buyer) == ["552032534"]
     assert not Alert.objects.open().filter(object_id=einvoice.pk).exists()
+    # Deemed never issued, it was corrected under its number: the invoice, its PDF and the
+    # file the platform holds say the same; the Activity Log says why it changed.
+    invoice = Invoice.objects.get(pk=einvoice.invoice_id)
+    assert (invoice.number, invoice.buyer["siren"]) == (number, "552032534")
+    with invoice.pdf.open("rb") as stored:
+        assert stored.read() == flow["content"]
+    assert (
+        ActivityLog.objects.for_record(einvoice)
+        .filter(message_code="einvoicing.parties_retaken")
+        .exists()
+    )
 
 
 def test_a_seller_unknown_to_the_platform_is_a_settings_problem(platform_org, platform_server):
@@ -194,3 +208,26 @@ def test_a_check_that_finds_nothing_makes_retransmitting_safe(platform_org, plat
     assert services.reconcile_einvoice(einvoice=einvoice) == EInvoice.Status.FAILED
     einvoice.refresh_from_db()
     assert einvoice.last_error_details["reconciled"] == "absent"
+
+
+def test_the_transmission_exists_only_if_the_generation_commits(platform_org):
+    """Queued by a receiver of status_changed inside the generation's transaction."""
+    from django.db import transaction
+
+    from invoices import services as invoices
+
+    draft = InvoiceFactory(organisation=platform_org)
+    invoices.issue_invoice(invoice=draft, actor=None)
+    draft.refresh_from_db()
+    Invoice.objects.claim(draft, task_id=draft.task_id, stale_before=draft.queued_at)
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        invoices.generate_invoice(invoice=Invoice.objects.get(pk=draft.pk))
+        assert EInvoice.objects.filter(invoice=draft).exists()
+        raise Abort
+
+    assert not EInvoice.objects.filter(invoice=draft).exists()
+    assert Invoice.objects.get(pk=draft.pk).status == Invoice.Status.GENERATING

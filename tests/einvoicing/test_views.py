@@ -102,13 +102,19 @@ def test_an_invoice_to_a_private_individual_says_why_it_is_not_transmitted(
 
 
 def test_a_draft_shows_what_would_block_its_transmission(accountant_client, platform_org):
+    company = platform_org.company_settings
+    company.iban = ""
+    company.save()
     invoice = InvoiceFactory(organisation=platform_org, customer__siren="")
-    Customer.objects.filter(pk=invoice.customer_id).update(siren="")
 
     page = accountant_client.get(f"/invoices/{invoice.pk}/").content.decode()
 
     assert "Transmission to the platform would be blocked" in page
     assert "[BR-FR-11]" in page
+    assert "[BR-61]" in page
+    # The draft's own readiness check lists them too: generation would refuse to issue it.
+    readiness = page[page.index("Generation would be blocked") :]
+    assert "IBAN" in readiness
 
 
 def test_the_settings_never_show_the_api_key_and_keep_it_when_left_empty(
