@@ -224,10 +224,13 @@ def test_the_transmission_exists_only_if_the_generation_commits(platform_org):
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), transaction.atomic():
-        invoices.generate_invoice(invoice=Invoice.objects.get(pk=draft.pk))
-        assert EInvoice.objects.filter(invoice=draft).exists()
-        raise Abort
+    def generate_then_roll_back():
+        with transaction.atomic():
+            invoices.generate_invoice(invoice=Invoice.objects.get(pk=draft.pk))
+            assert EInvoice.objects.filter(invoice=draft).exists()
+            raise Abort
 
+    with pytest.raises(Abort):
+        generate_then_roll_back()
     assert not EInvoice.objects.filter(invoice=draft).exists()
     assert Invoice.objects.get(pk=draft.pk).status == Invoice.Status.GENERATING

@@ -50,9 +50,14 @@ def test_sql_after_a_retake_in_the_same_transaction_is_refused_again(issued):
     customer = issued.customer
     customer.legal_name = "Client renommé SAS"
     customer.save()
-    with pytest.raises(DatabaseError, match="issued"), transaction.atomic():
-        services.retake_parties(invoice=issued)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE invoices_invoice SET buyer = '{}'::jsonb WHERE id = %s", [issued.pk]
-            )
+
+    def retake_then_update_by_sql():
+        with transaction.atomic():
+            assert services.retake_parties(invoice=issued)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE invoices_invoice SET buyer = '{}'::jsonb WHERE id = %s", [issued.pk]
+                )
+
+    with pytest.raises(DatabaseError, match="issued"):
+        retake_then_update_by_sql()
