@@ -16,7 +16,7 @@ class FlowStatusInline(admin.TabularInline):
     model = FlowStatus
     extra = 0
     can_delete = False
-    fields = ["occurred_at", "code", "reason_code", "message", "source", "flow_id", "event_id"]
+    fields = ("occurred_at", "code", "reason_code", "message", "source", "flow_id", "event_id")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -233,9 +233,9 @@ def _transmitted_file(invoice: Invoice) -> bytes:
     except Exception:  # noqa: S110 -- not a Factur-X: rebuilt below
         pass
     content = render_invoice_pdf(invoice)
-    stored = store_pdf(path=invoices.pdf_path(invoice), content=content)
+    path = store_pdf(path=invoices.pdf_path(invoice), content=content)
     # The PDF is a bookkeeping column of an issued invoice (invoices.models).
-    Invoice.objects.filter(pk=invoice.pk).update(pdf=stored)
+    Invoice.objects.filter(pk=invoice.pk).update(pdf=path)
     return content
 
 
@@ -331,13 +331,13 @@ def _after_status(einvoice: EInvoice, status: FlowStatus) -> None:
         # The buyer refused the invoice: a commercial decision, shown with its reason; the
         # invoice is corrected by a credit note, never sent again.
         label = f"{status.code} {status.get_code_display()}"
-        error = Refused("buyer", status.message or label, details={"platform": {"code": "210"}})
+        refusal = Refused("buyer", status.message or label, details={"platform": {"code": "210"}})
         activity.record_failure(
             record=einvoice,
             process=process,
             cause=Cause.REFUSED,
-            message=error.message,
-            details=error.details,
+            message=refusal.message,
+            details=refusal.details,
             attempt=einvoice.attempts,
             status=EInvoice.Status.REFUSED,
             from_statuses=(EInvoice.Status.DEPOSITED,),

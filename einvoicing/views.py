@@ -38,7 +38,7 @@ def invoice_xml(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-STATUS_TO_FILTER = {
+STATUS_TO_FILTER: dict[str, str] = {
     EInvoice.Status.QUEUED: "pending",
     EInvoice.Status.TRANSMITTING: "pending",
     EInvoice.Status.DEPOSITED: "deposited",
@@ -51,10 +51,10 @@ STATUS_TO_FILTER = {
 @require_GET
 @accountant_required
 def einvoice_list(request: OrganisationHttpRequest) -> HttpResponse:
-    """Transmissions are listed in the Factures tab, filtered by e-invoicing status."""
-    key = STATUS_TO_FILTER.get(request.GET.get("status", ""), "")
-    url = reverse("invoices:list")
-    return redirect(f"{url}?einvoice={key}" if key else url)
+    """Transmissions are listed in the Factures tab, filtered by e-invoicing status (the
+    navigation's tab: every transmitted invoice; a dashboard counter: its status)."""
+    key = STATUS_TO_FILTER.get(request.GET.get("status", ""), "transmitted")
+    return redirect(f"{reverse('invoices:list')}?einvoice={key}")
 
 
 @require_GET
