@@ -27,6 +27,7 @@ from activity.errors import (
     Unreachable,
     WrongSettings,
 )
+from commbilling.l10n import format_amount
 from invoices import services as invoices
 from invoices.models import Invoice
 from invoices.storage import store_pdf
@@ -460,11 +461,13 @@ def report_collected(*, limit: int = 200) -> int:
     )
     for einvoice in candidates:
         invoice = einvoice.invoice
+        # The platform's language is French; our own timeline shows the same text.
+        paid = format_amount(invoice.amount_paid, invoice.currency, lang="fr")
         try:
             platform_client(invoice).report_status(
                 flow_id=einvoice.flow_id,
                 code="212",
-                message=f"Encaissée : {invoice.amount_paid} {invoice.currency}",
+                message=f"Encaissée\u00a0: {paid}",
             )
         except Exception as exc:
             logger.warning("Reporting 212 for %s failed: %s", einvoice, exc)
@@ -480,7 +483,7 @@ def report_collected(*, limit: int = 200) -> int:
                 event_id=f"seller:212:{einvoice.flow_id}",
                 defaults={
                     "code": "212",
-                    "message": f"{invoice.amount_paid} {invoice.currency}",
+                    "message": paid,
                     "occurred_at": now,
                     "flow_id": einvoice.flow_id,
                     "source": FlowStatus.Source.SELLER,

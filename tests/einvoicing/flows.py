@@ -18,3 +18,15 @@ def generated_einvoice(organisation, **kwargs) -> EInvoice:
     """A draft issued and generated: its transmission is queued with the generation."""
     invoice = generate_now(InvoiceFactory(organisation=organisation, **kwargs))
     return invoice.einvoice
+
+
+def lost_einvoice(organisation, platform_server) -> EInvoice:
+    """A transmission whose every answer was lost (503 after sending) and whose lookups
+    failed: À vérifier, while the platform holds no flow."""
+    platform_server.fail_next = [503] * 10
+    platform_server.fail_reads = 10
+    einvoice = transmit_now(generated_einvoice(organisation))
+    assert einvoice.status == EInvoice.Status.UNKNOWN
+    assert platform_server.accepted_flows() == []
+    platform_server.fail_next, platform_server.fail_reads = [], 0
+    return einvoice

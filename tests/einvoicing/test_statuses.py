@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from activity.models import Alert, Cause
 from einvoicing import services
 from einvoicing.localplatform import sign
 from einvoicing.models import EInvoice
-from invoices.models import Invoice
+from payments.services import record_payment
 from tests.conftest import wait_for
 
 from .flows import generated_einvoice, transmit_now
@@ -138,8 +139,14 @@ def test_the_local_platform_notifies_our_webhook(live_server, platform_org, plat
     assert all(n.get("http") == 200 for n in platform_server.notifications)
 
 
+def _pay(einvoice, amount: str) -> None:
+    record_payment(
+        invoice=einvoice.invoice, amount=Decimal(amount), paid_on=date(2026, 11, 28), actor=None
+    )
+
+
 def test_a_fully_paid_invoice_is_reported_collected_once(deposited, platform_server):
-    Invoice.objects.filter(pk=deposited.invoice_id).update(amount_paid=Decimal("240.00"))
+    _pay(deposited, "240.00")
 
     assert services.report_collected() == 1
     assert services.report_collected() == 0
@@ -149,9 +156,10 @@ def test_a_fully_paid_invoice_is_reported_collected_once(deposited, platform_ser
     flow = platform_server.flows[deposited.flow_id]
     assert [s["code"] for s in flow["statuses"]] == ["200", "212"]
     assert [s.code for s in deposited.statuses.all()] == ["200", "212"]
+    assert flow["statuses"][-1]["message"] == "Encaissée\u00a0: 240,00\u00a0€"
 
 
 def test_a_partly_paid_invoice_is_not_reported_collected(deposited, platform_server):
-    Invoice.objects.filter(pk=deposited.invoice_id).update(amount_paid=Decimal("100.00"))
+    _pay(deposited, "100.00")
 
     assert services.report_collected() == 0

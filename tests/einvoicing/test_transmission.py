@@ -12,7 +12,7 @@ from invoices.models import Customer, Invoice
 from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
 
-from .flows import generated_einvoice, transmit_now
+from .flows import generated_einvoice, lost_einvoice, transmit_now
 from .helpers import xpath
 
 pytestmark = pytest.mark.django_db
@@ -201,9 +201,7 @@ def test_an_answer_that_cannot_be_checked_leaves_the_transmission_to_be_checked(
 
 
 def test_a_check_that_finds_nothing_makes_retransmitting_safe(platform_org, platform_server):
-    einvoice = generated_einvoice(platform_org)
-    EInvoice.objects.filter(pk=einvoice.pk).update(status=EInvoice.Status.UNKNOWN)
-    einvoice.refresh_from_db()
+    einvoice = lost_einvoice(platform_org, platform_server)
 
     assert services.reconcile_einvoice(einvoice=einvoice) == EInvoice.Status.FAILED
     einvoice.refresh_from_db()

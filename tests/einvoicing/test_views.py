@@ -9,7 +9,7 @@ from tests.conftest import HTMX
 from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
 
-from .flows import generated_einvoice, transmit_now
+from .flows import generated_einvoice, lost_einvoice, transmit_now
 from .helpers import xpath
 
 pytestmark = pytest.mark.django_db
@@ -146,10 +146,7 @@ def test_an_accountant_reads_the_settings_but_cannot_change_them(accountant_clie
 
 
 def test_the_unknown_check_asks_the_platform(accountant_client, platform_org, platform_server):
-    einvoice = generated_einvoice(platform_org)
-    EInvoice.objects.filter(pk=einvoice.pk).update(
-        status=EInvoice.Status.UNKNOWN, submitted_at="2026-11-28T09:00:00Z"
-    )
+    einvoice = lost_einvoice(platform_org, platform_server)
 
     response = accountant_client.post(f"/einvoicing/{einvoice.pk}/check/", headers=HTMX)
 
