@@ -3,6 +3,7 @@
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -28,7 +29,7 @@ def log_event(
     level: str = Level.INFO,
     cause: str = "",
     message: str = "",
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
     attempt: int = 0,
     trigger: str = Trigger.SYSTEM,
     task_id: str = "",
@@ -62,7 +63,7 @@ def record_failure(
     process: str,
     cause: str,
     message: str,
-    details: dict,
+    details: dict[str, Any],
     attempt: int,
     task_id: str = "",
     worker: str = "",
@@ -79,7 +80,7 @@ def record_failure(
     Only from ``from_statuses`` (default: running): returns None, and changes nothing,
     when the record has left them (it succeeded, or another worker took it over)."""
     model = type(record)
-    if not model.objects.mark_failed(
+    if not model.tracked().mark_failed(
         record,
         cause=cause,
         message=message,
@@ -211,7 +212,7 @@ def queue_record(
     model = type(record)
     process = processes.for_model(model)
     task_id = str(uuid.uuid4())
-    if not model.objects.requeue(
+    if not model.tracked().requeue(
         record, from_statuses=from_statuses, task_id=task_id, restart=True
     ):
         return False
@@ -258,17 +259,17 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
     sent = 0
     for process in processes.all_processes():
         model = process.model
-        queued = model.objects.filter(
+        queued = model.tracked().filter(
             Q(status=model.STATUS_QUEUED, queued_at__lte=cutoff)
             & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=cutoff))
         )
-        running = model.objects.filter(status=model.STATUS_RUNNING, started_at__lte=cutoff)
+        running = model.tracked().filter(status=model.STATUS_RUNNING, started_at__lte=cutoff)
         for record in list(queued.order_by("queued_at")[:limit]) + list(
             running.order_by("started_at")[:limit]
         ):
             task_id = str(uuid.uuid4())
             with transaction.atomic():
-                if not model.objects.requeue(
+                if not model.tracked().requeue(
                     record,
                     from_statuses=[record.status],
                     when=Q(task_id=record.task_id),
@@ -297,7 +298,7 @@ def failures_unblocked_by(*, model_field_owner: models.Model) -> list[TrackedRec
     found: list[TrackedRecord] = []
     for process in processes.all_processes():
         model = process.model
-        candidates = model.objects.filter(
+        candidates = model.tracked().filter(
             organisation_id=model_field_owner.organisation_id,  # type: ignore[attr-defined]
             status=model.STATUS_FAILED,
             last_cause__in=[Cause.MISSING_DATA, Cause.WRONG_SETTINGS],
