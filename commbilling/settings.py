@@ -7,6 +7,7 @@ secrets required, HTTPS-only cookies, HSTS). Every variable is listed in the REA
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -241,7 +242,7 @@ if PRODUCTION:
 # Platform default for outgoing mail; an organisation may set its own SMTP server in
 # its company settings. In development a local sink started by `make run` listens on 1025.
 # Django 6.1 mailers: "default" is the platform's server.
-MAILERS = {
+MAILERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
         "OPTIONS": {

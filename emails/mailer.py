@@ -27,6 +27,7 @@ from activity.errors import (
     WrongSettings,
     classify,
 )
+from commbilling.fields import model_field
 
 from .backends import EmailBackend as RecordingSMTPBackend
 from .models import EmailMessage
@@ -97,7 +98,7 @@ def setting_problem(company: CompanySettings, field: str, platform_name: str) ->
             object_id=company.pk,
             record=str(company),
             field=field,
-            label=str(CompanySettings._meta.get_field(field).verbose_name),
+            label=str(model_field(CompanySettings, field).verbose_name),
             problem="invalid",
             fix_url=reverse("accounts:company_settings"),
         )
@@ -148,8 +149,8 @@ def diagnose(
             return Unreachable("esp", text), status or None, text
         return Refused("esp", text), status, text
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, raw = next(iter(exc.recipients.values()), (None, b""))
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        code, reply = next(iter(exc.recipients.values()), (None, b""))
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         remote = f"{code} {text}"
         if code is not None and 400 <= code < 500:
             return Unreachable("smtp", remote), code, text

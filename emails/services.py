@@ -212,7 +212,7 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
                 template="reminder",
                 context={
                     **invoice_email_context(invoice),
-                    "days_overdue": (today - invoice.due_date).days,  # type: ignore[operator]
+                    "days_overdue": (today - invoice.due_date).days,  # type: ignore[operator]  # the query keeps those with a due date
                 },
                 language=invoice.customer.language or "fr",
                 kind=EmailMessage.Kind.REMINDER,

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -143,8 +144,9 @@ class InvoiceLineForm(forms.ModelForm):
         if current is not None:
             self.initial["vat_rate"] = _vat_choice(current)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         quantity, price = data.get("quantity"), data.get("unit_price")
         if quantity is not None and price is not None and quantity * price > MAX_LINE_TOTAL:
             self.add_error(

@@ -10,6 +10,7 @@ from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
+from commbilling.fields import model_field
 from commbilling.vat import FRENCH_VAT_RATES
 
 from .models import Customer, Invoice
@@ -44,7 +45,7 @@ def customer_problems(customer: Customer) -> list[FieldProblem]:
         value = getattr(customer, field)
         if value:
             try:
-                customer._meta.get_field(field).run_validators(value)
+                model_field(customer, field).run_validators(value)
             except Exception:
                 problems.append(_problem(customer, field, url, "invalid"))
     return problems
@@ -58,7 +59,7 @@ def settings_problems(company: CompanySettings) -> list[FieldProblem]:
         if value in ("", None):
             continue
         try:
-            company._meta.get_field(field).run_validators(value)
+            model_field(company, field).run_validators(value)
         except Exception:
             problems.append(_problem(company, field, url, "invalid"))
     if company.default_vat_rate not in FRENCH_VAT_RATES and not any(
