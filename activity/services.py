@@ -299,7 +299,9 @@ def failures_unblocked_by(*, model_field_owner: models.Model) -> list[TrackedRec
     for process in processes.all_processes():
         model = process.model
         candidates = model.tracked().filter(
-            organisation_id=model_field_owner.organisation_id,  # type: ignore[attr-defined]
+            # A customer, the company settings…: rows of an organisation, none of which
+            # the core may name.
+            organisation_id=model_field_owner.organisation_id,  # type: ignore[attr-defined]  # see above
             status=model.STATUS_FAILED,
             last_cause__in=[Cause.MISSING_DATA, Cause.WRONG_SETTINGS],
         )

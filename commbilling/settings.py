@@ -366,6 +366,7 @@ INCIDENT_EMAILS = env_bool("INCIDENT_EMAILS", True)
 # The per-organisation version of the alert bar lives in the cache: Redis when there is
 # one (shared by web and workers), else files under var/ (shared by local processes).
 CACHE_URL = env_str("CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
     CACHES = {
         "default": {

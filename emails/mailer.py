@@ -81,7 +81,9 @@ def mailer_for(organisation: Organisation) -> BaseEmailBackend:
 
 def server_label(backend: BaseEmailBackend) -> str:
     host = getattr(backend, "host", None)
-    return f"{host}:{backend.port}" if host else type(backend).__module__  # type: ignore[attr-defined]
+    if not host:
+        return type(backend).__module__
+    return f"{host}:{backend.port}"  # type: ignore[attr-defined]  # a backend with a host has one
 
 
 def smtp_host(company: CompanySettings) -> str:

@@ -61,7 +61,7 @@ class _RequiredFieldsMixin:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        for field in self.fields.values():  # type: ignore[attr-defined]  # mixed into forms
             field.required = True
 
 
@@ -115,7 +115,7 @@ class InvoiceForm(forms.ModelForm):
     def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         customers: QuerySet[Customer] = Customer.objects.for_organisation(organisation)
-        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]  # a ForeignKey's
         self.fields["notes"].label = _("Issue notes")
 
 

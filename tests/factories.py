@@ -9,7 +9,7 @@ from invoices.models import Customer, Invoice, InvoiceLine
 PASSWORD = "correct-horse-battery-9"
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
         django_get_or_create = ["slug"]
@@ -22,7 +22,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     )
 
 
-class CompanySettingsFactory(factory.django.DjangoModelFactory):
+class CompanySettingsFactory(factory.django.DjangoModelFactory[CompanySettings]):
     class Meta:
         model = CompanySettings
         django_get_or_create = ["organisation"]
@@ -39,7 +39,7 @@ class CompanySettingsFactory(factory.django.DjangoModelFactory):
     sender_email = "facturation@example.com"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -59,7 +59,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -75,7 +75,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     customer_type = Customer.Type.BUSINESS
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
+class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     class Meta:
         model = Invoice
         skip_postgeneration_save = True
