@@ -24,6 +24,7 @@ class ActivityLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
         "level",
         "record_label",
         "cause",
+        "shown_message",
         "attempt",
         "trigger",
         "actor",
@@ -43,6 +44,11 @@ class ActivityLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    @admin.display(description=_("message"))
+    def shown_message(self, entry: ActivityLog) -> str:
+        """What happened, in the admin's language (the stored text is the English one)."""
+        return entry.display_message
 
 
 @admin.register(Alert)
