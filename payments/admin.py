@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from commbilling import l10n
 from commbilling.admin import LocalizedNumbersAdmin
 
 from .models import BankStatement, BankStatementLine, Payment
@@ -42,12 +44,16 @@ class BankStatementLineInline(admin.TabularInline):
     can_delete = False
     fields = readonly_fields = (
         "booking_date",
-        "amount",
+        "shown_amount",
         "remittance",
         "status",
         "proposed_invoice",
         "matched_by",
     )
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def shown_amount(self, line: BankStatementLine) -> str:
+        return l10n.format_amount(line.amount)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
