@@ -204,8 +204,14 @@ def queue_email_of_generated_invoice(
     was cancelled is not e-mailed again."""
     if new_status != Invoice.Status.GENERATED or old_status != Invoice.STATUS_RUNNING:
         return
-    invoice = Invoice.objects.select_related("organisation", "customer").get(pk=record_id)
-    if company_settings_for(invoice.organisation).auto_send_invoices:
+    invoice = Invoice.objects.select_related("organisation__company_settings", "customer").get(
+        pk=record_id
+    )
+    try:
+        company = invoice.organisation.company_settings  # type: ignore[attr-defined]  # reverse one-to-one, untyped in django-stubs
+    except CompanySettings.DoesNotExist:
+        company = company_settings_for(invoice.organisation)
+    if company.auto_send_invoices:
         queue_invoice_email(invoice=invoice)
 
 

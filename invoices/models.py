@@ -155,6 +155,13 @@ class InvoiceQuerySet(TrackedQuerySet):
     def issued(self):
         return self.filter(number__isnull=False)
 
+    def for_generation(self) -> "InvoiceQuerySet":
+        """Everything the readiness checks, the numbering and the PDF read, in two queries:
+        the invoice with its customer, organisation and company settings, then its lines."""
+        return self.select_related(
+            "customer", "organisation", "organisation__company_settings"
+        ).prefetch_related("lines")
+
     def update(self, **kwargs):
         frozen = set(kwargs) & set(Invoice.frozen_field_names())
         if frozen and self.issued().exists():
@@ -394,7 +401,7 @@ class Invoice(TrackedRecord):
         return self.Status.SENT if sent else self.Status.GENERATED
 
     def totals(self) -> Totals:
-        return compute_totals(self.lines.all())
+        return compute_totals(self.lines.all())  # prefetched lines when loaded with them
 
     def vat_breakdown(self) -> list[dict[str, Any]]:
         """Totals per VAT category and rate, from lines rounded one by one."""
