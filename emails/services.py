@@ -208,7 +208,7 @@ def queue_email_of_generated_invoice(
         pk=record_id
     )
     try:
-        company = invoice.organisation.company_settings  # type: ignore[attr-defined]  # reverse one-to-one, untyped in django-stubs
+        company = invoice.organisation.company_settings
     except CompanySettings.DoesNotExist:
         company = company_settings_for(invoice.organisation)
     if company.auto_send_invoices:

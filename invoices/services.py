@@ -166,7 +166,7 @@ def pdf_path(invoice: Invoice) -> str:
 def _loaded_company(invoice: Invoice) -> CompanySettings:
     """The settings loaded with the invoice (``for_generation``); created if there are none."""
     try:
-        return invoice.organisation.company_settings  # type: ignore[attr-defined]  # reverse one-to-one, untyped in django-stubs
+        return invoice.organisation.company_settings
     except CompanySettings.DoesNotExist:
         return company_settings_for(invoice.organisation)
 

@@ -21,7 +21,7 @@ STATEMENTS = 21
 
 
 def _statements_to_generate(organisation, actor, lines: int) -> int:
-    invoice = InvoiceFactory(
+    invoice = InvoiceFactory.create(
         organisation=organisation,
         lines=[(f"Ligne {n}", "1", "10.00", "20") for n in range(lines)],
     )
