@@ -164,10 +164,12 @@ def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
     )
     if not message.is_multipart():
         return {}
-    return {
-        str(part.get_param("name", header="content-disposition")): part.get_payload(decode=True)
-        for part in message.iter_parts()
-    }
+    fields: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            fields[str(part.get_param("name", header="content-disposition"))] = payload
+    return fields
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -262,8 +264,10 @@ class _Handler(BaseHTTPRequestHandler):
         facts, reason = _inspect(content)
         with server.lock:
             if server.fail_next:
-                status = server.fail_next.pop(0)
-                self._send(status, {"error": "unavailable", "message": "Service indisponible."})
+                http_status = server.fail_next.pop(0)
+                self._send(
+                    http_status, {"error": "unavailable", "message": "Service indisponible."}
+                )
                 return
             existing = server.accepted_flows(tracking_id)
             if existing:

@@ -16,6 +16,7 @@ from stdnum.eu import vat
 from stdnum.fr import siren
 
 from activity.errors import AutomationError, FieldProblem, MissingData, WrongSettings
+from commbilling.fields import model_field
 from invoices.models import ZERO, round_money
 
 from .document import (
@@ -56,7 +57,7 @@ def field_problem(origin: Origin, field: str, problem: str = "missing") -> Field
         object_id=record.pk,
         record=str(record),
         field=field,
-        label=str(record._meta.get_field(field).verbose_name),
+        label=str(model_field(record, field).verbose_name),
         problem=problem,
         fix_url=origin.fix_url,
     )

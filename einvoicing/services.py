@@ -27,6 +27,7 @@ from activity.errors import (
     Unreachable,
     WrongSettings,
 )
+from commbilling.fields import model_field
 from commbilling.l10n import format_amount
 from invoices import services as invoices
 from invoices.models import Invoice
@@ -137,7 +138,7 @@ def _settings_problem(platform: PlatformSettings, field: str, problem: str) -> F
         object_id=platform.pk,
         record=str(platform),
         field=field,
-        label=str(platform._meta.get_field(field).verbose_name),
+        label=str(model_field(platform, field).verbose_name),
         problem=problem,
         fix_url=reverse("einvoicing:settings"),
     )

@@ -16,7 +16,7 @@ def transmit_now(einvoice: EInvoice) -> EInvoice:
 
 def generated_einvoice(organisation, **kwargs) -> EInvoice:
     """A draft issued and generated: its transmission is queued with the generation."""
-    invoice = generate_now(InvoiceFactory(organisation=organisation, **kwargs))
+    invoice = generate_now(InvoiceFactory.create(organisation=organisation, **kwargs))
     return invoice.einvoice
 
 

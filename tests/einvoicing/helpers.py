@@ -142,7 +142,7 @@ def xpath(xml: bytes, path: str) -> list[str]:
 
 
 def embedded_files(pdf: bytes) -> dict[str, list[bytes]]:
-    return PdfReader(BytesIO(pdf)).attachments
+    return dict(PdfReader(BytesIO(pdf)).attachments)
 
 
 def pdf_catalog(pdf: bytes):

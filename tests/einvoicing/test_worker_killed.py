@@ -22,7 +22,10 @@ TRIALS = int(os.environ.get("COMMBILLING_EINVOICE_KILL_TRIALS", "20"))
 
 def _queued_einvoices(organisation, count: int) -> list[EInvoice]:
     """Generated in this process; their transmissions wait in the test's queue."""
-    return [generate_now(InvoiceFactory(organisation=organisation)).einvoice for _ in range(count)]
+    return [
+        generate_now(InvoiceFactory.create(organisation=organisation)).einvoice
+        for _ in range(count)
+    ]
 
 
 def _accepted_and_hanging(server, einvoice: EInvoice) -> int:  # one transmission

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def issued(organisation) -> Invoice:
-    invoice = generate_now(InvoiceFactory(organisation=organisation))
+    invoice = generate_now(InvoiceFactory.create(organisation=organisation))
     assert invoice.status == Invoice.Status.GENERATED
     return invoice
 
