@@ -56,6 +56,11 @@ class PlatformSettings(models.Model):
 
     @classmethod
     def for_organisation(cls, organisation: Organisation) -> "PlatformSettings":
+        try:
+            # Cached on the organisation once read: one generation reads it once.
+            return organisation.platform_settings
+        except cls.DoesNotExist:
+            pass
         found, _ = cls.objects.get_or_create(
             organisation=organisation, defaults={"webhook_secret": secrets.token_urlsafe(32)}
         )

@@ -49,11 +49,11 @@ def transmission_exclusion(invoice: Invoice):
 
     The reform's e-invoicing covers sales between businesses established in France; sales
     to private individuals (B2C) and international sales are reported (e-reporting)."""
-    _seller, buyer = parties_of(invoice)
     if not PlatformSettings.for_organisation(invoice.organisation).enabled:
         return _(
             "Not transmitted: e-invoicing through an approved platform is off in the settings."
         )
+    _seller, buyer = parties_of(invoice)
     if not is_business(buyer):
         return _(
             "Not transmitted to the e-invoicing platform: the buyer is a private individual "
@@ -103,6 +103,9 @@ def queue_transmission_of_generated_invoice(
     is queued for the platform in the same transaction (invoices does not call us)."""
     if new_status != Invoice.Status.GENERATED or old_status != Invoice.Status.GENERATING:
         return
+    organisation_id = kwargs["organisation_id"]
+    if not PlatformSettings.objects.filter(organisation_id=organisation_id, enabled=True).exists():
+        return  # e-invoicing is off: one read, for every invoice generated
     invoice = Invoice.objects.select_related("customer", "organisation").get(pk=record_id)
     queue_transmission(invoice=invoice)
 

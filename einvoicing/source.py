@@ -59,13 +59,22 @@ def electronic_address_of(siren: str, configured: str = "") -> tuple[str, str]:
     return "", ""
 
 
+def company_of(organisation) -> CompanySettings:
+    """The organisation's settings, as loaded with it when they were (generation reads
+    them with the invoice: Invoice.objects.for_generation)."""
+    try:
+        return organisation.company_settings
+    except CompanySettings.DoesNotExist:
+        return company_settings_for(organisation)
+
+
 def parties_of(invoice: Invoice) -> tuple[dict, dict]:
     """(seller, buyer) as the invoice states them: its snapshot once issued; for a draft,
     the snapshot it would take now."""
     if invoice.is_issued and invoice.seller and invoice.buyer:
         return invoice.seller, invoice.buyer
     return (
-        seller_snapshot(company_settings_for(invoice.organisation)),
+        seller_snapshot(company_of(invoice.organisation)),
         buyer_snapshot(invoice.customer),
     )
 
@@ -74,10 +83,10 @@ def is_business(buyer: dict) -> bool:
     return buyer.get("customer_type") == Customer.Type.BUSINESS
 
 
-def seller_party(organisation, seller: dict) -> Party:
+def seller_party(organisation, seller: dict, company: CompanySettings | None = None) -> Party:
     from .models import PlatformSettings
 
-    company: CompanySettings = company_settings_for(organisation)
+    company = company or company_of(organisation)
     platform = PlatformSettings.for_organisation(organisation)
     address, scheme = electronic_address_of(
         seller.get("siren") or "", platform.seller_electronic_address
@@ -198,7 +207,7 @@ def _document_lines(rows, url: str) -> tuple[list[Line], dict[str, str]]:
 
 def invoice_document(invoice: Invoice) -> Document:
     seller, buyer = parties_of(invoice)
-    company = company_settings_for(invoice.organisation)
+    company = company_of(invoice.organisation)
     url = invoice.get_absolute_url()
     lines, reasons = _document_lines(list(invoice.lines.all()), url)
     taxes = {(b["category"], b["rate"]): b["vat"] for b in invoice.vat_breakdown()}
@@ -215,7 +224,7 @@ def invoice_document(invoice: Invoice) -> Document:
         type_code=INVOICE,
         issue_date=invoice.issue_date,
         currency=invoice.currency,
-        seller=seller_party(invoice.organisation, seller),
+        seller=seller_party(invoice.organisation, seller, company),
         buyer=buyer_party(invoice.customer, buyer),
         lines=lines,
         breakdown=breakdown,

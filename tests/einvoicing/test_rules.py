@@ -28,7 +28,7 @@ def _draft(*, customer=None, company=None, lines=None):
     for name, value in (company or {}).items():
         setattr(settings, name, value)
     settings.save()
-    return invoice
+    return Invoice.objects.get(pk=invoice.pk)  # read afresh, as a page or a worker does
 
 
 @pytest.mark.django_db

@@ -16,8 +16,10 @@ pytestmark = pytest.mark.django_db
 # The runner's claim (SELECT, UPDATE in a savepoint, SELECT) and its start entry; the
 # invoice with its customer, organisation and settings, then its lines; the number (lock,
 # sequence lock, UPDATE, invoice UPDATE in a savepoint); generated (UPDATE and the
-# refreshed record in a savepoint); the runner's success entry and alert resolution.
-STATEMENTS = 21
+# refreshed record in a savepoint); the runner's success entry and alert resolution. With
+# e-invoicing installed, two more: its platform settings (read once for the readiness
+# check and the Factur-X's seller address) and its receiver's check that it is enabled.
+STATEMENTS = 23
 
 
 def _statements_to_generate(organisation, actor, lines: int) -> int:
