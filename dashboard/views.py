@@ -2,16 +2,20 @@ from collections import Counter as Tally
 from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.auth.decorators import login_required
 from django.db.models import Model
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import accountant_required
+from accounts.landing import landing_url
 from activity import automation as registry
 from activity.models import Alert, Cause
-from commbilling.http import OrganisationHttpRequest
+from commbilling.http import AuthenticatedHttpRequest, OrganisationHttpRequest
 
 from . import counters
 from .chart import failure_chart
@@ -141,7 +145,16 @@ def _context(request: OrganisationHttpRequest) -> dict:
 
 
 @require_GET
+@login_required
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The home page: accountants' dashboard; every other role is sent to its own page."""
+    user = request.user
+    if not (user.has_perm("accounts.use_billing") and user.organisation_id):
+        return redirect(landing_url(user))
+    return _dashboard(request)
+
+
 @accountant_required
-def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
+def _dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
     template = "dashboard.html#live" if request.htmx else "dashboard.html"
     return TemplateResponse(request, template, _context(request))
