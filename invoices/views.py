@@ -14,7 +14,7 @@ from django_htmx.http import trigger_client_event
 from accounts.decorators import accountant_required
 from activity import services as activity
 from activity.models import ActivityLog, Event, Trigger
-from commbilling.http import OrganisationHttpRequest
+from commbilling.http import INVALID_FORM_STATUS, OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
 
 from . import services
@@ -270,6 +270,7 @@ def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpRespo
         request,
         "invoices/detail.html#fix" if request.htmx else "invoices/fix_customer.html",
         _fix_context(request, invoice, form),
+        status=INVALID_FORM_STATUS if form.errors else 200,
     )
 
 
