@@ -19,6 +19,8 @@ MATRIX = [
     ),
     Row("activity:log", ACCOUNTANT_PAGE),
     Row("activity:log_export", ACCOUNTANT_PAGE),
+    Row("activity:log_export_excel", ACCOUNTANT_PAGE),
+    Row("activity:log_export_xlsx", ACCOUNTANT_PAGE),
     Row("activity:alerts", ACCOUNTANT_PAGE),
     Row(
         "accounts:no_role",
