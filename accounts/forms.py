@@ -1,11 +1,14 @@
 from django import forms
 
+from commbilling.forms import localized_formfield
+
 from .models import CompanySettings
 
 
 class CompanySettingsForm(forms.ModelForm):
     class Meta:
         model = CompanySettings
+        formfield_callback = localized_formfield
         fields = [
             "legal_name",
             "street",

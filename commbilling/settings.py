@@ -53,6 +53,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    "commbilling",  # first: its ready() sets the admin's decimal fields (commbilling/apps.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -96,6 +97,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # |money |number |percent |local_date |local_datetime in every template.
+            "builtins": ["commbilling.templatetags.formatting"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -155,6 +158,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as 27/11/2026 20:16, thousands grouped by a narrow no-break space (commbilling/l10n.py).
+FORMAT_MODULE_PATH = ["commbilling.locale_formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True

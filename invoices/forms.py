@@ -3,9 +3,12 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from commbilling.forms import MoneyField, QuantityField
+from commbilling.l10n import format_percent
 
 from .models import Customer, Invoice, InvoiceLine
 from .services import FRENCH_VAT_RATES
@@ -80,7 +83,8 @@ class CustomerSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
 
-VAT_CHOICES = [(str(rate), f"{rate} %") for rate in sorted(FRENCH_VAT_RATES)]
+# Labels written when the form is shown, in the reader's language ("5,5 %" / "5.5%").
+VAT_CHOICES = [(str(rate), lazy(format_percent, str)(rate)) for rate in sorted(FRENCH_VAT_RATES)]
 
 
 def _vat_choice(value: Decimal | str | None) -> str:
@@ -115,6 +119,7 @@ class InvoiceLineForm(forms.ModelForm):
     class Meta:
         model = InvoiceLine
         fields = ["description", "quantity", "unit_price", "vat_rate"]
+        field_classes = {"quantity": QuantityField, "unit_price": MoneyField}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

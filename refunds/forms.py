@@ -3,16 +3,13 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from commbilling.forms import MoneyField
+
 from .models import Refund
 
 
 class RefundRequestForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount to refund (incl. VAT)"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-    )
+    amount = MoneyField(label=_("Amount to refund (incl. VAT)"), min_value=Decimal("0.01"))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 

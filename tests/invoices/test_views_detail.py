@@ -30,7 +30,7 @@ def test_it_shows_lines_vat_breakdown_and_totals(accountant_client, organisation
         (Decimal("5.5"), Decimal("10"), Decimal("0.55")),
         (Decimal("20"), Decimal("200"), Decimal("40")),
     ]
-    assert "250.55 €" in html  # 210 + 40.55
+    assert "€250.55" in html  # 210 + 40.55
 
 
 def test_a_ready_draft_says_nothing_blocks_generation(accountant_client, organisation):

@@ -1,0 +1,107 @@
+"""Form fields for money, quantities and rates that read what people type in French or English.
+
+"500,00", "1 200,5" (normal, no-break or narrow no-break space), "1200.50", "1,200.50" and
+"500,00 €" are all read (commbilling.l10n.parse_decimal). The input is a text box with
+``inputmode="decimal"``, not ``type=number``: browsers refuse or silently rewrite a comma in
+a number box depending on their own locale (Chromium drops "1 200,5"). The value is shown
+back in the page's language ("1200,50" in French).
+
+In a ModelForm:
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["quantity", "unit_price"]
+        field_classes = {"quantity": QuantityField, "unit_price": MoneyField}
+
+or ``formfield_callback = localized_formfield`` in Meta for every DecimalField of the model.
+The admin uses DecimalField for every model DecimalField (commbilling.apps).
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from commbilling import l10n
+
+
+class DecimalInput(forms.TextInput):
+    """A text box for a decimal number, with the phone's decimal keypad."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, places: int | None = None) -> None:
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+        self.places = places
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, (Decimal, int, float)):
+            # Fixed places for money ("500,00"), only the significant ones for quantities.
+            return l10n.format_number(value, self.places, grouping=False)
+        return super().format_value(value)
+
+
+class DecimalField(forms.DecimalField):
+    """A DecimalField that reads French and English writing (see the module docstring)."""
+
+    widget = DecimalInput
+    display_places: int | None = None  # decimals shown back: None = significant only
+    default_error_messages = {"invalid": _("Enter a number, e.g. 1 200,50.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(self.widget, DecimalInput):
+            self.widget.places = self.display_places
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return l10n.parse_decimal(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        # forms.DecimalField adds min/max/step for a NumberInput only; keep the text box bare.
+        return forms.Field.widget_attrs(self, widget)
+
+
+class MoneyField(DecimalField):
+    """An amount in euros: two decimals, shown back as "1200,50"."""
+
+    display_places = 2
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+
+class QuantityField(DecimalField):
+    """A quantity: up to three decimals, shown back without trailing zeros ("1,5")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(**kwargs)
+
+
+class RateField(DecimalField):
+    """A percentage between 0 and 100 ("5,5" for 5.5 %)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 5)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal(0))
+        kwargs.setdefault("max_value", Decimal(100))
+        super().__init__(**kwargs)
+
+
+def localized_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """``Meta.formfield_callback`` making every model DecimalField a localized one."""
+    if isinstance(db_field, models.DecimalField):
+        kwargs.setdefault("form_class", DecimalField)
+    return db_field.formfield(**kwargs)
