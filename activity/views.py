@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.decorators import accountant_required
 from commbilling.http import OrganisationHttpRequest
@@ -98,8 +99,17 @@ def _status_response(
 
 @require_GET
 @accountant_required
-def record_status(request: OrganisationHttpRequest, process: str, pk: int) -> TemplateResponse:
-    return _status_response(request, _get_record_for_user(request, process, pk))
+def record_status(request: OrganisationHttpRequest, process: str, pk: int) -> HttpResponse:
+    """The status fragment, polled while the record is queued or running. When the record
+    has come out of it since the page was drawn (``shown``), the page is told to redraw
+    its whole record section (title, number, buttons, history, fix form, messages)."""
+    record = _get_record_for_user(request, process, pk)
+    response = _status_response(request, record)
+    shown = request.GET.get("shown")
+    in_progress = (record.STATUS_QUEUED, record.STATUS_RUNNING)
+    if shown and shown != record.status and record.status not in in_progress:
+        trigger_client_event(response, "record-changed")
+    return response
 
 
 @require_POST
