@@ -19,4 +19,5 @@ urlpatterns = [
     path("support/", include("support.urls")),
     path("refunds/", include("refunds.urls")),
     path("emails/", include("emails.urls")),
+    path("batches/", include("batches.urls")),
 ]

@@ -15,6 +15,7 @@ from accounts.decorators import accountant_required
 from accounts.landing import landing_url
 from activity import automation as registry
 from activity.models import Alert, Cause
+from batches.models import Batch
 from commbilling.http import AuthenticatedHttpRequest, OrganisationHttpRequest
 
 from . import counters
@@ -98,6 +99,7 @@ def _context(request: OrganisationHttpRequest) -> dict:
                         "status_label": labels[status],
                         "n": n,
                         "url": f"{url}?status={status}",
+                        "retry_url": f"{reverse('batches:retry')}?process={automation.process}",
                     }
                 )
 
@@ -141,6 +143,7 @@ def _context(request: OrganisationHttpRequest) -> dict:
         "month_start": month_start,
         "chart": failure_chart(dict(failures), today=today),
         "alerts": alerts,
+        "batches": Batch.objects.for_organisation(organisation)[:5],
     }
 
 

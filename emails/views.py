@@ -110,9 +110,8 @@ def send_invoice(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @accountant_required
 def send_invoices(request: OrganisationHttpRequest) -> HttpResponse:
+    """Bulk Send: a batch run, followed on its own page."""
+    from batches.views import start
+
     ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:500]
-    count = services.send_invoices(
-        organisation=request.organisation, invoice_ids=ids, actor=request.user
-    )
-    messages.success(request, _("%(n)d e-mail(s) queued.") % {"n": count})
-    return redirect("emails:list")
+    return start(request, "send_invoices", {"ids": ids})

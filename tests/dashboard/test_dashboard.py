@@ -9,8 +9,9 @@ from tests.factories import CustomerFactory, InvoiceFactory
 pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard")
-# Session, user, permissions, organisation, counters (2), alerts, failed records per process.
-MAX_QUERIES = 12
+# Session, user, permissions, organisation, counters (2), alerts, batches, failed records
+# per process that has some.
+MAX_QUERIES = 13
 
 
 def test_the_dashboard_counts_each_process_records_by_status(accountant_client, organisation):

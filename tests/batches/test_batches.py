@@ -1,0 +1,174 @@
+"""Batch runs: start once, hand records over in chunks, follow progress, cancel, retry."""
+
+import pytest
+from django.urls import reverse
+
+from batches import services
+from batches.models import Batch, BatchItem
+from invoices.models import Invoice
+from invoices.tasks import generate_invoice
+from tests.conftest import HTMX
+from tests.factories import CustomerFactory, InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, permissions (2), organisation, role (top bar), batch, item states,
+# record statuses, failures by cause, failed records, the one-time "finished" update.
+MAX_QUERIES = 12
+
+
+def _run_queued(organisation) -> None:
+    """Run each queued generation in this process, as a worker would."""
+    for pk, task_id in (
+        Invoice.objects.for_organisation(organisation)
+        .filter(status=Invoice.Status.QUEUED)
+        .values_list("pk", "task_id")
+    ):
+        generate_invoice.apply(args=[pk], task_id=task_id)
+
+
+def _drafts(organisation, n: int, broken: int = 0) -> list[Invoice]:
+    good = CustomerFactory(organisation=organisation)
+    bad = CustomerFactory(organisation=organisation, legal_name="Sans Adresse", street="")
+    return [InvoiceFactory(organisation=organisation, customer=good) for _ in range(n)] + [
+        InvoiceFactory(organisation=organisation, customer=bad) for _ in range(broken)
+    ]
+
+
+def _start_month(client) -> Batch:
+    response = client.post(reverse("batches:generate_month"), {"token": "abc"})
+    assert response.status_code == 302
+    return Batch.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def test_the_preview_says_how_many_drafts_the_month_batch_will_issue(
+    accountant_client, organisation
+):
+    _drafts(organisation, 3)
+
+    html = accountant_client.get(reverse("batches:generate_month")).content.decode()
+
+    assert "3 draft invoices will be issued and generated" in html
+    assert 'name="token"' in html
+
+
+def test_a_double_submit_starts_one_batch_and_queues_each_record_once(
+    accountant_client, organisation
+):
+    _drafts(organisation, 3)
+
+    first = _start_month(accountant_client)
+    second = _start_month(accountant_client)
+
+    assert first == second
+    assert first.total == 3
+    assert Invoice.objects.filter(status=Invoice.Status.QUEUED).count() == 3
+    assert set(first.items.values_list("state", flat=True)) == {BatchItem.State.QUEUED}
+
+
+def test_the_batch_reaches_100_percent_and_lists_each_failure_with_its_cause(
+    accountant_client, organisation
+):
+    _drafts(organisation, 3, broken=2)
+    batch = _start_month(accountant_client)
+    running = services.progress(batch)
+    assert (running.remaining, running.percent, running.finished) == (5, 0, False)
+
+    _run_queued(organisation)
+
+    response = accountant_client.get(batch.get_absolute_url(), headers=HTMX)
+    html = response.content.decode()
+    progress = response.context["progress"]
+    assert (progress.done, progress.failed, progress.remaining) == (3, 2, 0)
+    assert progress.percent == 100 and progress.finished
+    assert 'hx-trigger="every 2s"' not in html  # finished: no more polling
+    assert html.count('<span class="badge cause-missing_data">Missing data</span>') == 3
+    for invoice in Invoice.objects.filter(status=Invoice.Status.FAILED):
+        assert f'href="{invoice.get_absolute_url()}"' in html
+
+
+def test_fixing_the_customers_then_bulk_retry_completes_the_failures(
+    accountant_client, organisation
+):
+    _drafts(organisation, 2, broken=2)
+    _start_month(accountant_client)
+    _run_queued(organisation)
+    preview_url = reverse("batches:retry")
+    params = {"process": "invoice_generation", "cause": "missing_data"}
+
+    preview = accountant_client.get(preview_url, params).content.decode()
+    assert "2 failed invoices for “Missing data” — retry them?" in preview
+    narrowed = accountant_client.get(preview_url, {**params, "field": "street"})
+    assert (
+        "2 failed invoices because “street” is missing — retry them?" in narrowed.content.decode()
+    )
+
+    CustomerFactory._meta.model.objects.filter(legal_name="Sans Adresse").update(street="1 rue")
+    response = accountant_client.post(preview_url, {**params, "token": "retry-1"})
+    again = accountant_client.post(preview_url, {**params, "token": "retry-1"})
+    assert response["Location"] == again["Location"]
+    batch = Batch.objects.get(action="retry")
+    assert batch.total == 2
+    assert Invoice.objects.filter(status=Invoice.Status.QUEUED).count() == 2
+    _run_queued(organisation)
+
+    progress = services.progress(batch)
+    assert (progress.done, progress.failed, progress.finished) == (2, 0, True)
+    assert not Invoice.objects.filter(status=Invoice.Status.FAILED).exists()
+
+
+def test_a_large_batch_is_handed_over_in_chunks_by_the_worker_task(organisation):
+    _drafts(organisation, services.CHUNK + 5)
+    batch = services.start_batch(
+        organisation=organisation, action="generate_month", params={}, actor=None, token="big"
+    )
+
+    assert services.fill_batch(batch.pk, max_chunks=1) == services.CHUNK
+    assert services.progress(batch).waiting == 5
+    assert services.fill_batch(batch.pk) == 5
+    assert services.fill_batch(batch.pk) == 0  # a second run finds nothing to do
+    assert Invoice.objects.filter(status=Invoice.Status.QUEUED).count() == services.CHUNK + 5
+
+
+def test_a_record_no_longer_eligible_is_skipped_not_queued(organisation):
+    first, second = _drafts(organisation, 2)
+    batch = services.start_batch(
+        organisation=organisation, action="generate_month", params={}, actor=None, token="s"
+    )
+    Invoice.objects.filter(pk=second.pk).delete()
+
+    services.fill_batch(batch.pk)
+
+    assert services.progress(batch).skipped == 1
+    assert Invoice.objects.get(pk=first.pk).status == Invoice.Status.QUEUED
+
+
+def test_the_batch_page_query_count_is_pinned(
+    accountant_client, organisation, django_assert_max_num_queries
+):
+    _drafts(organisation, 4, broken=3)
+    batch = _start_month(accountant_client)
+    _run_queued(organisation)
+
+    with django_assert_max_num_queries(MAX_QUERIES):
+        page = accountant_client.get(batch.get_absolute_url())
+    with django_assert_max_num_queries(MAX_QUERIES):
+        fragment = accountant_client.get(batch.get_absolute_url(), headers=HTMX)
+
+    assert page.status_code == fragment.status_code == 200
+
+
+def test_another_organisations_batch_is_not_found(other_accountant_client, organisation):
+    _drafts(organisation, 1)
+    batch = services.start_batch(
+        organisation=organisation, action="generate_month", params={}, actor=None, token="x"
+    )
+
+    assert other_accountant_client.get(batch.get_absolute_url()).status_code == 404
+    assert (
+        other_accountant_client.post(reverse("batches:cancel", args=[batch.pk])).status_code == 404
+    )
+
+
+def test_bulk_retry_of_an_unknown_process_is_not_found(accountant_client):
+    assert accountant_client.get(reverse("batches:retry"), {"process": "nope"}).status_code == 404
