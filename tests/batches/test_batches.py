@@ -80,7 +80,8 @@ def test_the_batch_reaches_100_percent_and_lists_each_failure_with_its_cause(
     html = response.content.decode()
     progress = response.context["progress"]
     assert (progress.done, progress.failed, progress.remaining) == (3, 2, 0)
-    assert progress.percent == 100 and progress.finished
+    assert progress.percent == 100
+    assert progress.finished
     assert 'hx-trigger="every 2s"' not in html  # finished: no more polling
     assert html.count('<span class="badge cause-missing_data">Missing data</span>') == 3
     for invoice in Invoice.objects.filter(status=Invoice.Status.FAILED):
