@@ -10,7 +10,7 @@ in the reader's language when it is shown (see ``activity.messages``).
 
 from dataclasses import asdict, dataclass
 
-from .models import Cause
+from .choices import Cause
 
 
 @dataclass(frozen=True)

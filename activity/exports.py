@@ -58,7 +58,7 @@ def _readable(entries: QuerySet[ActivityLog]) -> Iterator[list[object]]:
     for entry in entries.select_related("actor").iterator(chunk_size=2000):
         yield [
             timezone.localtime(entry.created_at, tz).replace(tzinfo=None),
-            entry.get_process_display(),
+            entry.process_label,
             entry.get_event_display(),
             entry.get_level_display(),
             entry.record_label,

@@ -4,13 +4,19 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Cause, Event, Level, Process
+from accounts.models import Organisation
+
+from . import processes
+from .labels import record_filter
+from .models import Cause, Event, Level
+
+
+def _process_choices() -> list[tuple[str, str]]:
+    return [("", str(_("All"))), *processes.choices()]
 
 
 class ActivityFilterForm(forms.Form):
-    process = forms.ChoiceField(
-        label=_("process"), required=False, choices=[("", _("All")), *Process.choices]
-    )
+    process = forms.ChoiceField(label=_("process"), required=False, choices=_process_choices)
     cause = forms.ChoiceField(
         label=_("cause"), required=False, choices=[("", _("All")), *Cause.choices]
     )
@@ -29,6 +35,10 @@ class ActivityFilterForm(forms.Form):
     record = forms.CharField(
         label=_("record"), required=False, max_length=120, help_text=_("Exact number or name")
     )
+
+    def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
 
     def clean(self):
         data = super().clean()
@@ -53,5 +63,5 @@ class ActivityFilterForm(forms.Form):
                 created_at__lte=datetime.combine(data["date_to"], time.max, tzinfo=tz)
             )
         if data.get("record"):
-            queryset = queryset.filter(record_label=data["record"].strip())
+            queryset = queryset.filter(record_filter(self.organisation, data["record"]))
         return queryset

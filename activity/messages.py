@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from .models import Cause, Process
+from . import processes
+from .choices import Cause
 
 
 def _service_label(service: str) -> str:
@@ -25,10 +26,6 @@ def _service_label(service: str) -> str:
 def _upper_first(text: str) -> str:
     # str.capitalize() would lower-case the rest: "(SMTP)" must stay as written.
     return text[:1].upper() + text[1:]
-
-
-def _process_label(process: str) -> str:
-    return str(Process(process).label) if process in Process.values else process
 
 
 @dataclass(frozen=True)
@@ -52,10 +49,8 @@ def _fields(details: dict, key: str) -> str:
 
 
 def _retry_label(process: str) -> str:
-    from . import automation
-
     try:
-        return str(automation.get(process).model.RETRY_LABEL)
+        return str(processes.get(process).retry_label)
     except KeyError:
         return _("Retry")
 
@@ -63,7 +58,7 @@ def _retry_label(process: str) -> str:
 def explain(*, process: str, cause: str, details: dict, record_label: str) -> Explanation:
     action = _retry_label(process)
     what = _("%(process)s failed for %(record)s.") % {
-        "process": _process_label(process),
+        "process": processes.label_of(process),
         "record": record_label,
     }
     if cause == Cause.MISSING_DATA:

@@ -7,43 +7,23 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationQuerySet
 
+from . import processes
+from .choices import Cause, Event, Level, Trigger
+from .errors import AutomationError
+from .messages import explain
+from .signals import status_changed
 
-class Process(models.TextChoices):
-    INVOICE_GENERATION = "invoice_generation", _("Invoice generation")
-    EMAIL_DELIVERY = "email_delivery", _("E-mail delivery")
-    REFUND = "refund", _("Refund")
-
-
-class Cause(models.TextChoices):
-    MISSING_DATA = "missing_data", _("Missing data")
-    WRONG_SETTINGS = "wrong_settings", _("Wrong settings")
-    CONNECTIVITY = "connectivity", _("Connectivity")
-    REFUSED = "refused", _("Refused by the remote party")
-    INTERNAL = "internal", _("Internal error")
-
-
-class Event(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    STARTED = "started", _("Started")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-    RETRIED = "retried", _("Retried")
-    FIXED = "fixed", _("Fixed")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-
-
-class Level(models.TextChoices):
-    INFO = "info", _("Information")
-    WARNING = "warning", _("Warning")
-    ERROR = "error", _("Error")
-
-
-class Trigger(models.TextChoices):
-    USER = "user", _("User")
-    SCHEDULE = "schedule", _("Schedule")
-    RETRY = "retry", _("Automatic retry")
-    BATCH = "batch", _("Batch")
-    SYSTEM = "system", _("System")
+__all__ = [
+    "ActivityLog",
+    "Alert",
+    "AppendOnlyError",
+    "Cause",
+    "Event",
+    "Level",
+    "TrackedQuerySet",
+    "TrackedRecord",
+    "Trigger",
+]
 
 
 class AppendOnlyError(Exception):
@@ -63,7 +43,28 @@ class ActivityLogQuerySet(OrganisationQuerySet):
         )
 
 
-class ActivityLog(models.Model):
+class NamesRecord:
+    """An entry about a record (log entry, alert): the record is named by its content
+    type and id; ``record_label`` keeps its name at write time for when it is gone.
+
+    ``label`` is the record's current name in the reader's language once
+    ``activity.labels.with_current_labels`` has looked the records up (one query per
+    model for a whole page); until then, the name at write time.
+    """
+
+    record_label: str
+    process: str
+
+    @property
+    def label(self) -> str:
+        return self.__dict__.get("current_label") or self.record_label
+
+    @property
+    def process_label(self) -> str:
+        return processes.label_of(self.process)
+
+
+class ActivityLog(NamesRecord, models.Model):
     """The permanent history of every automated attempt. Append-only, never purged.
 
     On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too.
@@ -71,7 +72,8 @@ class ActivityLog(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=False)
-    process = models.CharField(_("process"), max_length=32, choices=Process.choices)
+    # The name of a declared process (activity.processes); labels come from the registry.
+    process = models.CharField(_("process"), max_length=32)
     event = models.CharField(_("event"), max_length=16, choices=Event.choices)
     level = models.CharField(_("level"), max_length=8, choices=Level.choices, default=Level.INFO)
     actor = models.ForeignKey(
@@ -138,13 +140,8 @@ class ActivityLog(models.Model):
         events keep their message."""
         if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
             return self.message
-        from .messages import explain
-
         return explain(
-            process=self.process,
-            cause=self.cause,
-            details=self.details,
-            record_label=self.record_label,
+            process=self.process, cause=self.cause, details=self.details, record_label=self.label
         ).why
 
 
@@ -156,11 +153,11 @@ class AlertQuerySet(OrganisationQuerySet):
         return self.open().filter(acknowledged_at__isnull=True)
 
 
-class Alert(models.Model):
+class Alert(NamesRecord, models.Model):
     """A failure shown on every page until it is acknowledged or its record succeeds."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    process = models.CharField(_("process"), max_length=32, choices=Process.choices)
+    process = models.CharField(_("process"), max_length=32)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.BigIntegerField()
@@ -201,7 +198,7 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_process_display()} — {self.record_label}"
+        return f"{self.process_label} — {self.record_label}"
 
     @property
     def is_acknowledged(self) -> bool:
@@ -210,14 +207,196 @@ class Alert(models.Model):
     @property
     def explanation(self):
         """What failed, why and what to do, in the reader's language."""
-        from .messages import explain
-
         return explain(
             process=self.process,
             cause=self.cause,
             details=self.activity.details,
-            record_label=self.record_label,
+            record_label=self.label,
         )
+
+
+class TrackedQuerySet(OrganisationQuerySet):
+    """The only place where a tracked record changes status.
+
+    Every change is a conditional UPDATE of one record: it happens only from the statuses
+    the caller names (so a double click, two workers or a late step change nothing) and
+    says whether it happened. Each change sends ``signals.status_changed`` inside the
+    same transaction.
+    """
+
+    model: type["TrackedRecord"]
+
+    def _move(
+        self,
+        record: "TrackedRecord",
+        *,
+        to: str,
+        from_statuses: tuple[str, ...] | list[str],
+        when: models.Q | None = None,
+        **fields: object,
+    ) -> str | None:
+        """Move the record to ``to`` if it is in one of ``from_statuses`` (and matches
+        ``when``); return the status it left, or None when it was in none of them."""
+        rows = self.filter(pk=record.pk)
+        if when is not None:
+            rows = rows.filter(when)
+        # One UPDATE per origin, so the signal says exactly which status was left (the
+        # common case has a single origin, hence a single statement).
+        for old in from_statuses:
+            if rows.filter(status=old).update(status=to, **fields):
+                if old != to:
+                    status_changed.send(
+                        sender=self.model,
+                        record_id=record.pk,
+                        organisation_id=record.organisation_id,
+                        old_status=old,
+                        new_status=to,
+                    )
+                return old
+        return None
+
+    def transition(
+        self,
+        record: "TrackedRecord",
+        *,
+        to: str,
+        from_statuses: tuple[str, ...] | list[str],
+        when: models.Q | None = None,
+        **fields: object,
+    ) -> bool:
+        """A change of the process's own lifecycle (approved, cancelled, delivered…)."""
+        return (
+            self._move(record, to=to, from_statuses=from_statuses, when=when, **fields) is not None
+        )
+
+    def claim(self, record: "TrackedRecord", *, task_id: str, stale_before) -> bool:
+        """Queued → running for the task ``task_id``. A record running under the same task
+        id (a message redelivered after its worker died) or for too long is taken over."""
+        model = self.model
+        fields = {
+            "started_at": timezone.now(),
+            "next_retry_at": None,
+            "attempts": models.F("attempts") + 1,
+            "task_id": task_id,
+        }
+        return bool(
+            self._move(
+                record, to=model.STATUS_RUNNING, from_statuses=[model.STATUS_QUEUED], **fields
+            )
+            or self._move(
+                record,
+                to=model.STATUS_RUNNING,
+                from_statuses=[model.STATUS_RUNNING],
+                when=models.Q(task_id=task_id) | models.Q(started_at__lte=stale_before),
+                **fields,
+            )
+        )
+
+    def requeue(
+        self,
+        record: "TrackedRecord",
+        *,
+        from_statuses: tuple[str, ...] | list[str],
+        task_id: str,
+        when: models.Q | None = None,
+        restart: bool = False,
+        retry_at=None,
+        error: AutomationError | None = None,
+    ) -> bool:
+        """Back to queued for the task ``task_id``: ``restart`` counts attempts from zero
+        (a user's request), ``retry_at`` and ``error`` say when and why the runner retries
+        automatically."""
+        fields: dict[str, object] = {
+            "queued_at": timezone.now(),
+            "next_retry_at": retry_at,
+            "task_id": task_id,
+        }
+        if restart:
+            fields |= {"attempts": 0, "started_at": None}
+        if error is not None:
+            fields |= {
+                "last_cause": error.cause,
+                "last_error": error.message,
+                "last_error_details": error.details,
+            }
+        return (
+            self._move(
+                record,
+                to=self.model.STATUS_QUEUED,
+                from_statuses=from_statuses,
+                when=when,
+                **fields,
+            )
+            is not None
+        )
+
+    def mark_failed(
+        self,
+        record: "TrackedRecord",
+        *,
+        cause: str,
+        message: str,
+        details: dict,
+        status: str = "",
+        from_statuses: tuple[str, ...] | list[str] | None = None,
+        when: models.Q | None = None,
+        **fields: object,
+    ) -> bool:
+        """A final failure: to ``status`` (default the model's failed status) only from
+        ``from_statuses`` (default: running). A record that succeeded meanwhile is never
+        flipped to failed by a later step."""
+        model = self.model
+        return (
+            self._move(
+                record,
+                to=status or model.STATUS_FAILED,
+                from_statuses=from_statuses or [model.STATUS_RUNNING],
+                when=when,
+                failed_at=timezone.now(),
+                next_retry_at=None,
+                last_cause=cause,
+                last_error=message,
+                last_error_details=details,
+                **fields,
+            )
+            is not None
+        )
+
+    def mark_succeeded(
+        self,
+        record: "TrackedRecord",
+        *,
+        status: str,
+        from_statuses: tuple[str, ...] | list[str] | None = None,
+        when: models.Q | None = None,
+        **fields: object,
+    ) -> bool:
+        """The work is done: to ``status`` from ``from_statuses`` (default: running), with
+        the last error cleared."""
+        return (
+            self._move(
+                record,
+                to=status,
+                from_statuses=from_statuses or [self.model.STATUS_RUNNING],
+                when=when,
+                last_cause="",
+                last_error="",
+                last_error_details={},
+                failed_at=None,
+                next_retry_at=None,
+                **fields,
+            )
+            is not None
+        )
+
+    def for_labels(self) -> "TrackedQuerySet":
+        """What ``str(record)`` needs, fetched with the records (override to add joins)."""
+        return self
+
+    def matching(self, text: str) -> "TrackedQuerySet":
+        """Records a user may name with ``text`` in the Activity Log's record filter
+        besides their id (override: an invoice by its number…)."""
+        return self.none()
 
 
 class TrackedRecord(models.Model):
@@ -225,20 +404,24 @@ class TrackedRecord(models.Model):
 
     The record's own state is the source of truth, like an outbox: a broker message only
     nudges a worker, and the sweeper re-sends the task for records left queued or running.
-    Subclasses declare which of their statuses mean queued, running and failed.
+
+    A subclass is declared as a process (``activity.processes.declare``) and provides what
+    the system check ``activity.E001``… verifies at start-up: a ``status`` field whose
+    choices include the statuses below, and a default manager built on TrackedQuerySet.
     """
 
-    PROCESS: str
     STATUS_QUEUED: str
     STATUS_RUNNING: str
     STATUS_FAILED: str
     # Statuses from which a user's Régénérer/Retry may send the record again.
     RETRYABLE_STATUSES: tuple[str, ...]
-    RETRY_LABEL = _("Retry")
+    # Statuses shown as failed (with the cause and the Retry button).
+    FAILURE_STATUSES: tuple[str, ...] = ()
     # Optional: where a record goes instead of failed when the last attempt's outcome is
     # unknown (errors.OutcomeUnknown), e.g. a provider call whose answer was lost.
     STATUS_UNKNOWN = ""
 
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -249,12 +432,24 @@ class TrackedRecord(models.Model):
     last_error_details = models.JSONField(_("error details"), default=dict, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
 
+    # Declared by each subclass (its own choices and length); checked at start-up.
+    status: str
+    organisation_id: int
+    objects: TrackedQuerySet
+
     class Meta:
         abstract = True
 
+    def get_absolute_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def process(self) -> processes.Process:
+        return processes.for_model(type(self))
+
     @property
     def is_failed(self) -> bool:
-        return self.status == self.STATUS_FAILED  # type: ignore[attr-defined]
+        return self.status == self.STATUS_FAILED or self.status in self.FAILURE_STATUSES
 
     @property
     def is_retrying(self) -> bool:
@@ -264,16 +459,21 @@ class TrackedRecord(models.Model):
     def missing_fields(self) -> list[dict[str, str]]:
         return list(self.last_error_details.get("fields", []))
 
-    @property
-    def activity_label(self) -> str:
-        return str(self)
+    def names(self) -> list[str]:
+        """What the record is or was called, in the current language (its label; override
+        to add earlier ones, like a draft's before its number)."""
+        return [str(self)]
+
+    def failure_status(self, error: AutomationError) -> str:
+        """The status a final failure with ``error`` leaves the record in."""
+        if getattr(error, "outcome_unknown", False) and self.STATUS_UNKNOWN:
+            return self.STATUS_UNKNOWN
+        return error.final_status or self.STATUS_FAILED
 
     def explain_last_error(self):
         """What failed last, why and what to do, in the reader's language."""
-        from .messages import explain
-
         return explain(
-            process=self.PROCESS,
+            process=self.process.name,
             cause=self.last_cause,
             details=self.last_error_details,
             record_label=str(self),

@@ -1,10 +1,10 @@
 """The one place that turns an automated attempt into history.
 
-A Celery task of any process calls ``run(task, process, record_id)``. The runner claims
-the record with a conditional UPDATE (so two messages, two workers or a double click run
-the service once), logs started/succeeded/failed with timing, retries transient causes
-with exponential backoff and jitter, and routes final failures through
-``services.record_failure``.
+The task of every declared process (``activity.processes.declare``) calls
+``run(task, process, record_id)``. The runner claims the record with a conditional
+UPDATE (so two messages, two workers or a double click run the service once), logs
+started/succeeded/failed with timing, retries transient causes with exponential backoff
+and jitter, and routes final failures through ``services.record_failure``.
 """
 
 import logging
@@ -19,29 +19,30 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 
-from . import automation as registry
-from . import services
+from . import processes, services
 from .errors import AutomationError, Unreachable
-from .models import Cause, Event, Level, Trigger
+from .models import Cause, Event, Level, TrackedRecord, Trigger
+from .signals import automation_succeeded
 
 logger = logging.getLogger(__name__)
 
-# Options shared by every tracked task: retries are ours (see run), time limits explicit.
+# Options shared by every tracked task: retries are ours (see run). The time limits are
+# the worker's, from CELERY_TASK_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT.
 TRACKED_TASK_OPTIONS = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
     "max_retries": None,
-    "time_limit": 300,
-    "soft_time_limit": 240,
 }
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter, bounded."""
+    """Exponential backoff with "equal jitter", bounded: a delay drawn uniformly between
+    half and all of min(BACKOFF_MAX, BACKOFF_BASE * 2^(attempt-1)), so retries of many
+    records spread out yet never come back sooner than half the nominal delay."""
     config = settings.AUTOMATION
     ceiling = min(
         config["BACKOFF_MAX_SECONDS"], config["BACKOFF_BASE_SECONDS"] * 2 ** (attempt - 1)
@@ -79,51 +80,47 @@ def run(task: Task, process: str, record_id: int) -> None:
         _run(task, process, record_id)
 
 
+class LeftRunning(Exception):
+    """A service returned without moving its record out of its running status."""
+
+
 def _run(task: Task, process: str, record_id: int) -> None:
-    automation = registry.get(process)
-    model = automation.model
+    declared = processes.get(process)
+    model = declared.model
     task_id = task.request.id or ""
     worker = _worker_name(task)
-    now = timezone.now()
-    stale = now - services.stuck_after()
+    record = model.objects.filter(pk=record_id).first()
     # A message redelivered with the same task id means the previous holder died
     # (acks_late + reject_on_worker_lost): the record may be taken over at once.
-    claimed = (
-        model.objects.filter(pk=record_id)
-        .filter(
-            Q(status=model.STATUS_QUEUED)
-            | Q(status=model.STATUS_RUNNING, task_id=task_id)
-            | Q(status=model.STATUS_RUNNING, started_at__lte=stale)
-        )
-        .update(
-            status=model.STATUS_RUNNING,
-            started_at=now,
-            next_retry_at=None,
-            attempts=F("attempts") + 1,
-            task_id=task_id,
-        )
-    )
-    if not claimed:
+    if record is None or not model.objects.claim(
+        record, task_id=task_id, stale_before=timezone.now() - services.stuck_after()
+    ):
         logger.info("%s #%s not claimable by %s: already handled", process, record_id, task_id)
         return
-    record = model.objects.get(pk=record_id)
+    record.refresh_from_db()
     trigger = Trigger.RETRY if record.attempts > 1 else Trigger.SYSTEM
     max_attempts = settings.AUTOMATION["MAX_ATTEMPTS"]
     if record.attempts > max_attempts:
         # Finished attempts never get past MAX_ATTEMPTS (they succeed, fail, or retry
         # within it): each of these died with its worker (killed, out of memory, a
         # crash). Redelivering such a record would loop for ever; a person decides.
+        lost = AutomationError(
+            f"The worker stopped during each of the last attempts (killed or crashed); "
+            f"not retried automatically after {max_attempts} attempts",
+            details={"error": "WorkerLost", "attempts": record.attempts - 1},
+        )
         services.record_failure(
             record=record,
             process=process,
-            cause=Cause.INTERNAL,
-            message=f"The worker stopped during each of the last attempts (killed or "
-            f"crashed); not retried automatically after {max_attempts} attempts",
-            details={"error": "WorkerLost", "attempts": record.attempts - 1},
+            status=record.failure_status(lost),
+            cause=lost.cause,
+            message=lost.message,
+            details=lost.details,
             attempt=record.attempts,
             task_id=task_id,
             worker=worker,
             trigger=trigger,
+            when=Q(task_id=task_id),
         )
         return
     services.log_event(
@@ -137,7 +134,13 @@ def _run(task: Task, process: str, record_id: int) -> None:
     )
     started = time.monotonic()
     try:
-        automation.execute(record=record)
+        declared.execute(record)
+        record.refresh_from_db()
+        if record.status == model.STATUS_RUNNING:
+            raise LeftRunning(
+                f"{declared.execute!r} returned but left {model._meta.label} #{record.pk} "
+                f"{record.status}: a service ends with mark_succeeded or raises"
+            )
     except SoftTimeLimitExceeded:
         error: AutomationError = Unreachable("worker", "time limit exceeded")
     except Exception as exc:
@@ -146,8 +149,7 @@ def _run(task: Task, process: str, record_id: int) -> None:
             logger.exception("%s #%s: internal error", process, record_id)
     else:
         duration_ms = int((time.monotonic() - started) * 1000)
-        record.refresh_from_db()
-        services.log_event(
+        entry = services.log_event(
             record=record,
             process=process,
             event=Event.SUCCEEDED,
@@ -158,19 +160,27 @@ def _run(task: Task, process: str, record_id: int) -> None:
             duration_ms=duration_ms,
         )
         services.resolve_alerts(record=record)
+        automation_succeeded.send(sender=model, record=record, process=process, entry=entry)
         return
 
     duration_ms = int((time.monotonic() - started) * 1000)
     if isinstance(error, Unreachable) and error.service == "database":
         # The connection is broken: drop it so the bookkeeping below gets a fresh one.
         close_old_connections()
-    _fail_or_retry(task, automation.process, record, error, task_id, worker, duration_ms, trigger)
+    try:
+        # What the service committed before failing (a sending time, a provider answer)
+        # decides the final status.
+        record.refresh_from_db()
+    except DatabaseError:
+        logger.exception("%s #%s: could not record the failure", process, record_id)
+        return  # left running: the sweeper hands it over again
+    _fail_or_retry(task, process, record, error, task_id, worker, duration_ms, trigger)
 
 
 def _fail_or_retry(
     task: Task,
     process: str,
-    record,
+    record: TrackedRecord,
     error: AutomationError,
     task_id: str,
     worker: str,
@@ -182,14 +192,17 @@ def _fail_or_retry(
     if error.transient and record.attempts < max_attempts:
         countdown = backoff_seconds(record.attempts)
         try:
-            model.objects.filter(pk=record.pk, status=model.STATUS_RUNNING, task_id=task_id).update(
-                status=model.STATUS_QUEUED,
-                queued_at=timezone.now(),
-                next_retry_at=timezone.now() + timedelta(seconds=countdown),
-                last_cause=error.cause,
-                last_error=error.message,
-                last_error_details=error.details,
+            requeued = model.objects.requeue(
+                record,
+                from_statuses=[model.STATUS_RUNNING],
+                when=Q(task_id=task_id),
+                task_id=task_id,
+                retry_at=timezone.now() + timedelta(seconds=countdown),
+                error=error,
             )
+            if not requeued:
+                logger.info("%s #%s: taken over by another task, no retry", process, record.pk)
+                return
             services.log_event(
                 record=record,
                 process=process,
@@ -213,9 +226,8 @@ def _fail_or_retry(
     services.record_failure(
         record=record,
         process=process,
-        status=getattr(model, "STATUS_UNKNOWN", "")
-        if getattr(error, "outcome_unknown", False)
-        else error.final_status,
+        status=record.failure_status(error),
+        when=Q(task_id=task_id),
         cause=error.cause,
         message=error.message,
         details=error.details,

@@ -12,15 +12,16 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from . import automation as registry
-from .models import ActivityLog, Alert, Cause, Event, Level, Trigger
+from . import processes
+from .models import ActivityLog, Alert, Cause, Event, Level, TrackedRecord, Trigger
+from .signals import automation_failed
 
 logger = logging.getLogger(__name__)
 
 
 def log_event(
     *,
-    record: models.Model,
+    record: TrackedRecord,
     process: str,
     event: str,
     actor: User | None = None,
@@ -35,7 +36,7 @@ def log_event(
     duration_ms: int | None = None,
 ) -> ActivityLog:
     return ActivityLog.objects.create(
-        organisation_id=record.organisation_id,  # type: ignore[attr-defined]
+        organisation_id=record.organisation_id,
         process=process,
         event=event,
         level=level,
@@ -57,7 +58,7 @@ def log_event(
 @transaction.atomic
 def record_failure(
     *,
-    record: models.Model,
+    record: TrackedRecord,
     process: str,
     cause: str,
     message: str,
@@ -68,19 +69,34 @@ def record_failure(
     duration_ms: int | None = None,
     trigger: str = Trigger.SYSTEM,
     status: str = "",
-) -> Alert:
+    from_statuses: tuple[str, ...] | None = None,
+    when: models.Q | None = None,
+    **fields: object,
+) -> Alert | None:
     """Mark the record Failed (or ``status``: its unknown-outcome status, or a final
-    failure status of its own such as bounced), log it and raise (or refresh) the alert."""
+    failure status of its own such as bounced), log it and raise (or refresh) the alert.
+
+    Only from ``from_statuses`` (default: running): returns None, and changes nothing,
+    when the record has left them (it succeeded, or another worker took it over)."""
     model = type(record)
+    if not model.objects.mark_failed(
+        record,
+        cause=cause,
+        message=message,
+        details=details,
+        status=status,
+        from_statuses=from_statuses,
+        when=when,
+        **fields,
+    ):
+        logger.warning(
+            "%s #%s: failure not recorded, the record is no longer running (%s)",
+            process,
+            record.pk,
+            message,
+        )
+        return None
     now = timezone.now()
-    model.objects.filter(pk=record.pk).update(
-        status=status or record.STATUS_FAILED,  # type: ignore[attr-defined]
-        failed_at=now,
-        next_retry_at=None,
-        last_cause=cause,
-        last_error=message,
-        last_error_details=details,
-    )
     entry = log_event(
         record=record,
         process=process,
@@ -108,25 +124,29 @@ def record_failure(
         "message": message,
         "activity": entry,
         "record_label": str(record)[:120],
-        "record_url": record.get_absolute_url() if hasattr(record, "get_absolute_url") else "",
+        "record_url": record.get_absolute_url(),
         "acknowledged_at": None,
         "acknowledged_by": None,
         "created_at": now,
     }
     if alert is None:
-        return Alert.objects.create(
-            organisation_id=record.organisation_id,  # type: ignore[attr-defined]
+        alert = Alert.objects.create(
+            organisation_id=record.organisation_id,
             content_type=content_type,
             object_id=record.pk,
             **fields,
         )
-    for name, value in fields.items():
-        setattr(alert, name, value)
-    alert.save()
+    else:
+        for name, value in fields.items():
+            setattr(alert, name, value)
+        alert.save()
+    automation_failed.send(
+        sender=model, record=record, process=process, cause=cause, entry=entry, alert=alert
+    )
     return alert
 
 
-def resolve_alerts(*, record: models.Model) -> int:
+def resolve_alerts(*, record: TrackedRecord) -> int:
     return (
         Alert.objects.open()
         .filter(content_type=ContentType.objects.get_for_model(record), object_id=record.pk)
@@ -158,10 +178,9 @@ def send_task(*, process: str, record_id: int, task_id: str) -> bool:
     the record stays queued and the sweeper sends it again when the broker is back."""
     from commbilling.celery import app
 
-    automation = registry.get(process)
     try:
         app.send_task(
-            automation.task_name,
+            processes.get(process).task_name,
             args=[record_id],
             task_id=task_id,
             queue=settings.CELERY_TASK_DEFAULT_QUEUE,
@@ -177,7 +196,7 @@ def send_task(*, process: str, record_id: int, task_id: str) -> bool:
 @transaction.atomic
 def queue_record(
     *,
-    record: models.Model,
+    record: TrackedRecord,
     from_statuses: tuple[str, ...],
     actor: User | None = None,
     trigger: str = Trigger.USER,
@@ -188,22 +207,16 @@ def queue_record(
     commit. Returns False when the record was not in such a status (a double click, or a
     second user being faster): nothing is queued twice."""
     model = type(record)
-    automation = registry.for_model(model)
+    process = processes.for_model(model)
     task_id = str(uuid.uuid4())
-    updated = model.objects.filter(pk=record.pk, status__in=from_statuses).update(
-        status=record.STATUS_QUEUED,  # type: ignore[attr-defined]
-        queued_at=timezone.now(),
-        next_retry_at=None,
-        started_at=None,
-        attempts=0,
-        task_id=task_id,
-    )
-    if not updated:
+    if not model.objects.requeue(
+        record, from_statuses=from_statuses, task_id=task_id, restart=True
+    ):
         return False
     record.refresh_from_db()
     log_event(
         record=record,
-        process=automation.process,
+        process=process.name,
         event=event,
         actor=actor,
         trigger=trigger,
@@ -211,16 +224,16 @@ def queue_record(
         task_id=task_id,
     )
     transaction.on_commit(
-        lambda: send_task(process=automation.process, record_id=record.pk, task_id=task_id)
+        lambda: send_task(process=process.name, record_id=record.pk, task_id=task_id)
     )
     return True
 
 
-def retry_record(*, record: models.Model, actor: User | None, trigger: str = Trigger.USER) -> bool:
+def retry_record(*, record: TrackedRecord, actor: User | None, trigger: str = Trigger.USER) -> bool:
     """Régénérer / Renvoyer / Relancer: re-enqueue a failed record exactly once."""
     return queue_record(
         record=record,
-        from_statuses=record.RETRYABLE_STATUSES,  # type: ignore[attr-defined]
+        from_statuses=record.RETRYABLE_STATUSES,
         actor=actor,
         trigger=trigger,
         event=Event.RETRIED,
@@ -241,8 +254,8 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
     """
     cutoff = timezone.now() - (older_than if older_than is not None else stuck_after())
     sent = 0
-    for automation in registry.all_automations():
-        model = automation.model
+    for process in processes.all_processes():
+        model = process.model
         queued = model.objects.filter(
             Q(status=model.STATUS_QUEUED, queued_at__lte=cutoff)
             & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=cutoff))
@@ -253,19 +266,16 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
         ):
             task_id = str(uuid.uuid4())
             with transaction.atomic():
-                updated = model.objects.filter(
-                    pk=record.pk, status=record.status, task_id=record.task_id
-                ).update(
-                    status=model.STATUS_QUEUED,
-                    queued_at=timezone.now(),
-                    next_retry_at=None,
+                if not model.objects.requeue(
+                    record,
+                    from_statuses=[record.status],
+                    when=Q(task_id=record.task_id),
                     task_id=task_id,
-                )
-                if not updated:
+                ):
                     continue
                 log_event(
                     record=record,
-                    process=automation.process,
+                    process=process.name,
                     event=Event.QUEUED,
                     level=Level.WARNING,
                     trigger=Trigger.SCHEDULE,
@@ -273,18 +283,18 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
                     message=f"Sent again by the sweeper: it was {record.status} since "
                     f"{(record.started_at or record.queued_at):%Y-%m-%d %H:%M:%S}",
                 )
-            if send_task(process=automation.process, record_id=record.pk, task_id=task_id):
+            if send_task(process=process.name, record_id=record.pk, task_id=task_id):
                 sent += 1
     return sent
 
 
-def failures_unblocked_by(*, model_field_owner: models.Model) -> list[models.Model]:
+def failures_unblocked_by(*, model_field_owner: models.Model) -> list[TrackedRecord]:
     """Failed records whose missing-data problems named fields of ``model_field_owner``
     (e.g. a customer that was just completed): the page offers to re-run them."""
     owner_model = model_field_owner._meta.model_name
-    found: list[models.Model] = []
-    for automation in registry.all_automations():
-        model = automation.model
+    found: list[TrackedRecord] = []
+    for process in processes.all_processes():
+        model = process.model
         candidates = model.objects.filter(
             organisation_id=model_field_owner.organisation_id,  # type: ignore[attr-defined]
             status=model.STATUS_FAILED,

@@ -11,19 +11,19 @@ from accounts.decorators import accountant_required
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import keyset_paginate
 
-from . import automation as registry
-from . import exports, services
+from . import exports, processes, services
 from .forms import ActivityFilterForm
-from .models import ActivityLog, Alert
+from .labels import with_current_labels
+from .models import ActivityLog, Alert, TrackedRecord
 
 
 def _get_alert_for_user(request: OrganisationHttpRequest, pk: int) -> Alert:
     return get_object_or_404(Alert.objects.for_organisation(request.organisation), pk=pk)
 
 
-def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int):
+def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int) -> TrackedRecord:
     try:
-        model = registry.get(process).model
+        model = processes.get(process).model
     except KeyError as exc:
         raise Http404 from exc
     return get_object_or_404(model.objects.for_organisation(request.organisation), pk=pk)
@@ -32,11 +32,12 @@ def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int
 @require_GET
 @accountant_required
 def log_list(request: OrganisationHttpRequest) -> TemplateResponse:
-    form = ActivityFilterForm(request.GET or None)
+    form = ActivityFilterForm(request.GET or None, organisation=request.organisation)
     entries = form.filter(
         ActivityLog.objects.for_organisation(request.organisation).select_related("actor")
     )
     page = keyset_paginate(entries, request.GET.get("cursor"), size=50)
+    with_current_labels(page.items)
     query = request.GET.copy()
     query.pop("cursor", None)
     template = "activity/log.html#results" if request.htmx else "activity/log.html"
@@ -52,17 +53,19 @@ EXPORTS = {"csv": exports.raw_csv, "excel": exports.spreadsheet_csv, "xlsx": exp
 @accountant_required
 def log_export(request: OrganisationHttpRequest, kind: str = "csv") -> HttpResponse:
     """The entries the list's filters select (the same query string), in ``kind``."""
-    form = ActivityFilterForm(request.GET or None)
+    form = ActivityFilterForm(request.GET or None, organisation=request.organisation)
     entries = form.filter(ActivityLog.objects.for_organisation(request.organisation))
     return EXPORTS[kind](entries.order_by("-id"))
 
 
 def _alerts_response(request: OrganisationHttpRequest) -> TemplateResponse:
-    open_alerts = (
-        Alert.objects.for_organisation(request.organisation)
-        .unacknowledged()
-        .select_related("activity")
-        .order_by("-created_at")[:5]
+    open_alerts = with_current_labels(
+        list(
+            Alert.objects.for_organisation(request.organisation)
+            .unacknowledged()
+            .select_related("activity")
+            .order_by("-created_at")[:5]
+        )
     )
     return TemplateResponse(request, "activity/_alerts.html", {"alerts": open_alerts})
 

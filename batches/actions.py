@@ -47,9 +47,9 @@ def _generate(invoice, actor) -> Model | None:
 def failed_records(organisation, params: dict[str, Any]) -> QuerySet:
     """The failed records of a process that its Retry may send again, with one cause
     and, for missing data, one missing field (``params["field"]``)."""
-    from activity import automation as registry
+    from activity import processes
 
-    model = registry.get(params["process"]).model
+    model = processes.get(params["process"]).model
     records = model.objects.for_organisation(organisation).filter(
         status__in=model.RETRYABLE_STATUSES
     )

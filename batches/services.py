@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from activity import automation as registry
+from activity import processes
 
 from .actions import ACTIONS
 from .models import Batch, BatchItem
@@ -22,12 +22,12 @@ MAX_RECORDS = 100_000
 
 
 def _model(process: str):
-    return registry.get(process).model
+    return processes.get(process).model
 
 
 def failure_statuses(model) -> list[str]:
     statuses = [model.STATUS_FAILED]
-    statuses += [s for s in getattr(model, "FAILURE_STATUSES", ()) if s not in statuses]
+    statuses += [s for s in model.FAILURE_STATUSES if s not in statuses]
     return statuses
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import accountant_required
-from activity import automation as registry
+from activity import processes
 from activity.models import Cause
 from commbilling.http import OrganisationHttpRequest
 
@@ -52,7 +52,7 @@ def _detail_response(request: OrganisationHttpRequest, batch: Batch) -> Template
         "progress": progress,
         "failed": failed,
         "by_cause": [(cause, causes.get(cause, cause), n) for cause, n in by_cause],
-        "list_url": reverse(registry.get(batch.process).list_url_name),
+        "list_url": reverse(processes.get(batch.process).list_url_name),
     }
     template = "batches/detail.html#progress" if request.htmx else "batches/detail.html"
     return TemplateResponse(request, template, context)
@@ -104,14 +104,12 @@ def bulk_retry(request: OrganisationHttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     params = _retry_params(data)
     causes = dict(Cause.choices)
-    if params["process"] and params["process"] not in {
-        a.process for a in registry.all_automations()
-    }:
+    if params["process"] and params["process"] not in {a.name for a in processes.all_processes()}:
         raise Http404
     if "cause" not in params:
         groups = _failure_groups(request, params["process"])
         return TemplateResponse(request, "batches/retry.html", {"groups": groups, "params": {}})
-    automation = registry.get(params["process"])
+    automation = processes.get(params["process"])
     if request.method == "POST":
         return start(request, "retry", params)
     records = failed_records(request.organisation, params)
@@ -149,8 +147,8 @@ def _failure_groups(request: OrganisationHttpRequest, process: str = "") -> list
     """Retryable failed records per process and cause, most numerous first."""
     causes = dict(Cause.choices)
     groups = []
-    for automation in registry.all_automations():
-        if process and automation.process != process:
+    for automation in processes.all_processes():
+        if process and automation.name != process:
             continue
         model = automation.model
         for cause, n in (
@@ -162,7 +160,7 @@ def _failure_groups(request: OrganisationHttpRequest, process: str = "") -> list
         ):
             groups.append(
                 {
-                    "process": automation.process,
+                    "process": automation.name,
                     "records_label": model._meta.verbose_name_plural,
                     "cause": cause,
                     "label": causes.get(cause, cause),

@@ -18,7 +18,8 @@ from django.db.models import Sum
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
-from activity import automation as registry
+from activity import processes
+from activity.signals import status_changed
 
 from . import kpis
 from .models import Counter
@@ -27,11 +28,11 @@ ZERO = Decimal(0)
 
 
 def _tracked_models() -> dict[type[models.Model], str]:
-    return {a.model: a.process for a in registry.all_automations()}
+    return {p.model: p.name for p in processes.all_processes()}
 
 
 def _failure_statuses(model) -> set[str]:
-    return {model.STATUS_FAILED, *getattr(model, "FAILURE_STATUSES", ())}
+    return {model.STATUS_FAILED, *model.FAILURE_STATUSES}
 
 
 def _entered(*, model, process: str, record_id: int, organisation_id: int, status: str) -> Counter:
@@ -123,12 +124,7 @@ def _on_migrate(sender, **kwargs) -> None:
 
 
 def connect() -> None:
-    try:
-        from activity.signals import status_changed
-    except ImportError:  # pragma: no cover - before the core announces status changes
-        pass
-    else:
-        status_changed.connect(_on_status_changed, dispatch_uid="dashboard-counters")
+    status_changed.connect(_on_status_changed, dispatch_uid="dashboard-counters")
     post_save.connect(_on_save, dispatch_uid="dashboard-counters-save")
     post_delete.connect(_on_delete, dispatch_uid="dashboard-counters-delete")
     post_migrate.connect(_on_migrate, dispatch_uid="dashboard-counters-migrate")

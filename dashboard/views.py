@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import accountant_required
 from accounts.landing import landing_url
-from activity import automation as registry
+from activity import processes
+from activity.labels import with_current_labels
 from activity.models import Alert, Cause
 from batches.models import Batch
 from commbilling.http import AuthenticatedHttpRequest, OrganisationHttpRequest
@@ -28,7 +29,7 @@ BLOCKING_SCAN_LIMIT = 2000
 
 def _failure_statuses(model: type[Model]) -> list[str]:
     statuses = [model.STATUS_FAILED]  # type: ignore[attr-defined]
-    statuses += [s for s in getattr(model, "FAILURE_STATUSES", ()) if s not in statuses]
+    statuses += [s for s in model.FAILURE_STATUSES if s not in statuses]  # type: ignore[attr-defined]
     return statuses
 
 
@@ -38,9 +39,9 @@ def _blocking(organisation, current: dict[tuple[str, str], int]) -> list[dict]:
     Reads only the failed records of processes that have some (the counters say which)."""
     blocked: Tally = Tally()
     holders: dict[tuple[str, int], dict] = {}
-    for automation in registry.all_automations():
+    for automation in processes.all_processes():
         model = automation.model
-        if not any(current.get((automation.process, s)) for s in _failure_statuses(model)):
+        if not any(current.get((automation.name, s)) for s in _failure_statuses(model)):
             continue
         details_list = (
             model.objects.for_organisation(organisation)
@@ -75,7 +76,7 @@ def _context(request: OrganisationHttpRequest) -> dict:
     days = counters.daily(organisation.pk, min(month_start, chart_start))
 
     sections, to_handle = [], []
-    for automation in registry.all_automations():
+    for automation in processes.all_processes():
         model = automation.model
         url = reverse(automation.list_url_name)
         choices = model._meta.get_field("status").choices
@@ -85,13 +86,13 @@ def _context(request: OrganisationHttpRequest) -> dict:
                 "title": model._meta.verbose_name_plural,
                 "url": url,
                 "counts": [
-                    (value, label, current.get((automation.process, value), 0))
+                    (value, label, current.get((automation.name, value), 0))
                     for value, label in choices
                 ],
             }
         )
         for status in _failure_statuses(model):
-            n = current.get((automation.process, status), 0)
+            n = current.get((automation.name, status), 0)
             if n:
                 to_handle.append(
                     {
@@ -99,7 +100,7 @@ def _context(request: OrganisationHttpRequest) -> dict:
                         "status_label": labels[status],
                         "n": n,
                         "url": f"{url}?status={status}",
-                        "retry_url": f"{reverse('batches:retry')}?process={automation.process}",
+                        "retry_url": f"{reverse('batches:retry')}?process={automation.name}",
                     }
                 )
 
@@ -128,11 +129,13 @@ def _context(request: OrganisationHttpRequest) -> dict:
     for day, _process, _status, cause, n, _amount in days:
         if cause and day >= chart_start:
             failures[(day, cause)] += n
-    alerts = (
-        Alert.objects.for_organisation(organisation)
-        .open()
-        .select_related("activity")
-        .order_by("-created_at")[:20]
+    alerts = with_current_labels(
+        list(
+            Alert.objects.for_organisation(organisation)
+            .open()
+            .select_related("activity")
+            .order_by("-created_at")[:20]
+        )
     )
     return {
         "sections": sections,

@@ -7,18 +7,6 @@ class EmailsConfig(AppConfig):
     verbose_name = _("E-mails")
 
     def ready(self) -> None:
-        from activity import automation
-        from activity.models import Process
+        from . import webhooks
 
-        from . import services, webhooks
-
-        automation.register(
-            automation.Automation(
-                process=Process.EMAIL_DELIVERY,
-                model_label="emails.EmailMessage",
-                task_name="emails.send_email",
-                list_url_name="emails:list",
-                execute=lambda record: services.send_email(message=record),
-            )
-        )
         webhooks.connect()

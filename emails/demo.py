@@ -60,14 +60,18 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         if state in ("sent", "delivered"):
             reply = f"2.0.0 Ok: queued as {rng.randrange(16**10):010X}"
             _attempt(message, 1, EmailAttempt.Outcome.ACCEPTED, 250, reply)
-            EmailMessage.objects.filter(pk=message.pk).update(
+            EmailMessage.objects.mark_succeeded(
+                message,
                 status=state,
+                from_statuses=[EmailMessage.Status.QUEUED],
                 sent_at=now - timedelta(minutes=rng.randint(5, 500)),
                 delivered_at=now if state == "delivered" else None,
                 smtp_code=250,
                 smtp_reply=reply,
             )
-            Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.SENT)
+            Invoice.objects.transition(
+                invoice, to=Invoice.Status.SENT, from_statuses=[Invoice.Status.GENERATED]
+            )
             continue
         if state == "failed_missing":
             # As it really happens: the customer has no billing e-mail.
@@ -111,10 +115,11 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         _attempt(message, 1, EmailAttempt.Outcome.FAILED, code, reply)
         activity.record_failure(
             record=message,
-            process=message.PROCESS,
+            process=message.process.name,
             cause=error.cause,  # type: ignore[attr-defined]
             message=str(error),
             details=error.details,  # type: ignore[attr-defined]
             attempt=1,
             status=status,
+            from_statuses=(EmailMessage.Status.QUEUED,),
         )

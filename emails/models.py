@@ -10,13 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Organisation, OrganisationQuerySet
-from activity.models import Process, TrackedRecord
+from activity.models import TrackedQuerySet, TrackedRecord
 
 
-class EmailMessageQuerySet(OrganisationQuerySet):
-    def failed(self):
-        return self.filter(status__in=EmailMessage.FAILURE_STATUSES)
+class EmailMessageQuerySet(TrackedQuerySet):
+    def for_labels(self) -> "EmailMessageQuerySet":
+        return self.select_related("invoice")
+
+    def matching(self, text: str) -> "EmailMessageQuerySet":
+        text = text.strip()
+        if "@" in text:
+            return self.filter(recipient=text.lower())
+        return self.filter(invoice__number=text.upper())
 
 
 class EmailMessage(TrackedRecord):
@@ -41,16 +46,13 @@ class EmailMessage(TrackedRecord):
         SUPPORT = "support", _("Support reply")
         OTHER = "other", _("Other")
 
-    PROCESS = Process.EMAIL_DELIVERY
     STATUS_QUEUED = Status.QUEUED
     STATUS_RUNNING = Status.SENDING
     STATUS_FAILED = Status.FAILED
     RETRYABLE_STATUSES = (Status.FAILED, Status.BOUNCED)
     FAILURE_STATUSES = (Status.FAILED, Status.BOUNCED)
     ACCEPTED_STATUSES = (Status.SENT, Status.DELIVERED)
-    RETRY_LABEL = _("Resend")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
@@ -147,11 +149,6 @@ class EmailMessage(TrackedRecord):
 
     def get_absolute_url(self) -> str:
         return reverse("emails:detail", args=[self.pk])
-
-    @property
-    def is_failed(self) -> bool:
-        # A bounce is a final failure too: it shows the cause and the Resend button.
-        return self.status in self.FAILURE_STATUSES
 
     @property
     def is_accepted(self) -> bool:

@@ -496,25 +496,27 @@ def record_acceptance(
 ) -> bool:  # fmt: skip
     """The server said 250: the message is sent, whatever happens next."""
     now = timezone.now()
-    updated = EmailMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
+    # From any status but accepted ones: a 250 is the truth even if this message was
+    # meanwhile handed to another worker or marked failed.
+    updated = EmailMessage.objects.mark_succeeded(
+        message,
         status=EmailMessage.Status.SENT,
+        from_statuses=[s for s in EmailMessage.Status if s not in EmailMessage.ACCEPTED_STATUSES],
+        when=models.Q(sent_at__isnull=True),
         sent_at=now,
         recipients=recipients,
         recipient=recipients[0].lower()[:254],
         smtp_code=code,
         smtp_reply=reply[:2000],
         provider_message_id=provider_message_id[:255],
-        last_cause="",
-        last_error="",
-        last_error_details={},
-        failed_at=None,
     )
     _finish_attempt(attempt, outcome=EmailAttempt.Outcome.ACCEPTED, code=code, reply=reply)
     if message.invoice_id and message.kind == EmailMessage.Kind.INVOICE:
-        Invoice.objects.filter(pk=message.invoice_id, status=Invoice.Status.GENERATED).update(
-            status=Invoice.Status.SENT
+        invoice = Invoice.objects.get(pk=message.invoice_id)
+        Invoice.objects.transition(
+            invoice, to=Invoice.Status.SENT, from_statuses=[Invoice.Status.GENERATED]
         )
-    return bool(updated)
+    return updated
 
 
 def _queue_id(reply: str) -> str:
@@ -576,9 +578,12 @@ def record_delivery_event(*, provider_message_id: str, event_type: str, descript
     changed = 0
     for message in messages:
         if event_type == "delivered":
-            changed += EmailMessage.objects.filter(
-                pk=message.pk, status=EmailMessage.Status.SENT
-            ).update(status=EmailMessage.Status.DELIVERED, delivered_at=now)
+            changed += EmailMessage.objects.transition(
+                message,
+                to=EmailMessage.Status.DELIVERED,
+                from_statuses=[EmailMessage.Status.SENT],
+                delivered_at=now,
+            )
         elif event_type == "complained":
             changed += EmailMessage.objects.filter(
                 pk=message.pk, complained_at__isnull=True
@@ -591,16 +596,16 @@ def record_delivery_event(*, provider_message_id: str, event_type: str, descript
     return changed
 
 
-@transaction.atomic
 def _record_bounce(message: EmailMessage, description: str) -> None:
-    # Accepted by the server but never delivered: a Resend may send it again.
-    EmailMessage.objects.filter(pk=message.pk).update(sent_at=None)
     activity.record_failure(
         record=message,
-        process=message.PROCESS,
+        process=message.process.name,
         cause=Cause.REFUSED,
         message=f"esp refused — {description}",
         details={"service": "esp", "remote": description},
         attempt=message.attempts,
         status=EmailMessage.Status.BOUNCED,
+        from_statuses=EmailMessage.ACCEPTED_STATUSES,
+        # Accepted by the server but never delivered: a Resend may send it again.
+        sent_at=None,
     )

@@ -59,7 +59,7 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
 
 def _generate_now(invoice: Invoice) -> None:
     """Run the real generation path synchronously, failures included."""
-    from .tasks import generate_invoice
+    from .processes import GENERATION
 
     services.issue_invoice(invoice=invoice, actor=None)
-    generate_invoice.apply(args=[invoice.pk], task_id=Invoice.objects.get(pk=invoice.pk).task_id)
+    GENERATION.task.apply(args=[invoice.pk], task_id=Invoice.objects.get(pk=invoice.pk).task_id)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import validators
 from accounts.models import Organisation, OrganisationQuerySet
-from activity.models import Process, TrackedRecord
+from activity.models import TrackedQuerySet, TrackedRecord
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -74,9 +74,9 @@ class Customer(models.Model):
         return self.customer_type == self.Type.BUSINESS
 
 
-class InvoiceQuerySet(OrganisationQuerySet):
-    def failed(self):
-        return self.filter(status=Invoice.Status.FAILED)
+class InvoiceQuerySet(TrackedQuerySet):
+    def matching(self, text: str) -> "InvoiceQuerySet":
+        return self.filter(number=text.strip().upper())
 
 
 class Invoice(TrackedRecord):
@@ -89,14 +89,11 @@ class Invoice(TrackedRecord):
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed")
 
-    PROCESS = Process.INVOICE_GENERATION
     STATUS_QUEUED = Status.QUEUED
     STATUS_RUNNING = Status.GENERATING
     STATUS_FAILED = Status.FAILED
     RETRYABLE_STATUSES = (Status.FAILED,)
-    RETRY_LABEL = _("Regenerate")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
     )
@@ -160,7 +157,14 @@ class Invoice(TrackedRecord):
         ]
 
     def __str__(self) -> str:
-        return self.number or _("Draft #%(pk)s") % {"pk": self.pk}
+        return self.number or self.draft_label
+
+    @property
+    def draft_label(self) -> str:
+        return _("Draft #%(pk)s") % {"pk": self.pk}
+
+    def names(self) -> list[str]:
+        return [str(self), self.draft_label]
 
     def get_absolute_url(self) -> str:
         return reverse("invoices:detail", args=[self.pk])

@@ -178,19 +178,16 @@ def generate_invoice(*, invoice: Invoice) -> None:
     invoice = assign_invoice_number(invoice=invoice)
     content = render_invoice_pdf(invoice)
     stored = store_pdf(path=pdf_path(invoice), content=content)
-    generated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.GENERATING).update(
-        status=Invoice.Status.GENERATED,
-        pdf=stored,
-        generated_at=timezone.now(),
-        last_cause="",
-        last_error="",
-        last_error_details={},
-        failed_at=None,
-    )
-    if generated and company_settings_for(invoice.organisation).auto_send_invoices:
-        from emails.services import queue_invoice_email
+    with transaction.atomic():
+        generated = Invoice.objects.mark_succeeded(
+            invoice, status=Invoice.Status.GENERATED, pdf=stored, generated_at=timezone.now()
+        )
+        if generated and company_settings_for(invoice.organisation).auto_send_invoices:
+            # In the transaction that marks it generated: the e-mail is queued (an outbox
+            # row the sweeper covers) if and only if the invoice is generated.
+            from emails.services import queue_invoice_email
 
-        queue_invoice_email(invoice=Invoice.objects.get(pk=invoice.pk))
+            queue_invoice_email(invoice=Invoice.objects.get(pk=invoice.pk))
 
 
 def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigger.USER) -> bool:

@@ -244,7 +244,7 @@ def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpRespo
             form.save()
             activity.log_event(
                 record=invoice,
-                process=invoice.PROCESS,
+                process=invoice.process.name,
                 event=Event.FIXED,
                 actor=request.user,
                 trigger=Trigger.USER,

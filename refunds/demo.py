@@ -17,12 +17,12 @@ from invoices.models import Invoice
 
 from . import services
 from .models import Refund
-from .tasks import execute_refund
+from .processes import REFUND
 
 
 def _run_now(refund: Refund) -> Refund:
     refund.refresh_from_db()
-    execute_refund.apply(args=[refund.pk], task_id=refund.task_id)
+    REFUND.task.apply(args=[refund.pk], task_id=refund.task_id)
     refund.refresh_from_db()
     return refund
 
@@ -36,8 +36,10 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
     if len(generated) < 7:
         return
     for invoice in generated:
-        Invoice.objects.filter(pk=invoice.pk).update(
-            status=Invoice.Status.PAID,
+        Invoice.objects.transition(
+            invoice,
+            to=Invoice.Status.PAID,
+            from_statuses=[Invoice.Status.GENERATED],
             amount_paid=F("total_incl_vat"),
             paid_at=timezone.now(),
         )
@@ -90,14 +92,15 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         services.cancel_refund(refund=cancelled, actor=admin)
     # Unknown: the provider's answer was lost and could not be checked yet.
     unknown = request(generated[6], "0.15", "Remboursement carte")
-    Refund.objects.filter(pk=unknown.pk).update(
-        provider=CompanySettings.PaymentProvider.STRIPE,
+    Refund.objects.mark_failed(
+        unknown,
         status=Refund.Status.UNKNOWN,
+        from_statuses=[Refund.Status.REQUESTED],
+        cause=Cause.CONNECTIVITY,
+        message="provider unreachable — Request timed out",
+        details={"service": "provider", "error": "Request timed out"},
+        provider=CompanySettings.PaymentProvider.STRIPE,
         attempts=5,
         sent_at=timezone.now(),
-        last_cause=Cause.CONNECTIVITY,
-        last_error="provider unreachable — Request timed out",
-        last_error_details={"service": "provider", "error": "Request timed out"},
-        failed_at=timezone.now(),
     )
     activity.resolve_alerts(record=unknown)

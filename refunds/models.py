@@ -7,13 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, OrganisationQuerySet
-from activity.models import Process, TrackedRecord
+from activity.errors import AutomationError
+from activity.models import TrackedQuerySet, TrackedRecord
 from invoices.models import ZERO, Invoice
 
 
-class RefundQuerySet(OrganisationQuerySet):
-    def failed(self):
-        return self.filter(status=Refund.Status.FAILED)
+class RefundQuerySet(TrackedQuerySet):
+    def matching(self, text: str) -> "RefundQuerySet":
+        text = text.strip().upper()
+        if text.startswith("REMB-") and text[5:].isdigit():
+            return self.filter(pk=int(text[5:]))
+        return self.filter(invoice__number=text)
 
     def unknown(self):
         return self.filter(status=Refund.Status.UNKNOWN)
@@ -35,16 +39,13 @@ class Refund(TrackedRecord):
         FAILED = "failed", pgettext_lazy("refund status", "Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    PROCESS = Process.REFUND
     STATUS_QUEUED = Status.REQUESTED
     STATUS_RUNNING = Status.PROCESSING
     STATUS_FAILED = Status.FAILED
     STATUS_UNKNOWN = Status.UNKNOWN
     # Never UNKNOWN: the provider may have refunded already; it is reconciled first.
     RETRYABLE_STATUSES = (Status.FAILED,)
-    RETRY_LABEL = _("Retry")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="refunds"
     )
@@ -110,6 +111,18 @@ class Refund(TrackedRecord):
 
     def get_absolute_url(self) -> str:
         return reverse("refunds:detail", args=[self.pk])
+
+    # Set in a failure's details when the provider itself answered the attempt (a refusal,
+    # an authentication error) after making sure no earlier attempt had made the refund.
+    PROVIDER_ANSWERED = "provider_answered"
+
+    def failure_status(self, error: AutomationError) -> str:
+        # Once its sending time is recorded the refund may exist at the provider, whatever
+        # the last attempt died of (a lost answer, a killed worker, a setting removed
+        # since): only the provider can tell, and reconciliation asks it.
+        if self.sent_at is not None and not error.details.get(self.PROVIDER_ANSWERED):
+            return self.Status.UNKNOWN
+        return super().failure_status(error)
 
     @property
     def reference(self) -> str:

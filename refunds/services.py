@@ -3,7 +3,6 @@ reconciliation of refunds whose outcome is unknown, and credit notes."""
 
 import logging
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +25,8 @@ from . import providers
 from .models import CreditNote, Refund
 
 logger = logging.getLogger(__name__)
+
+PROVIDER_ANSWERED = Refund.PROVIDER_ANSWERED
 
 
 # --- Balances ---------------------------------------------------------------------
@@ -90,7 +91,7 @@ def request_refund(
     if needs_approval:
         activity.log_event(
             record=refund,
-            process=refund.PROCESS,
+            process=refund.process.name,
             event=Event.QUEUED,
             actor=requested_by,
             trigger=Trigger.USER,
@@ -108,17 +109,17 @@ def request_refund(
 
 @transaction.atomic
 def approve_refund(*, refund: Refund, approved_by: User) -> bool:
-    updated = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING_APPROVAL).update(
-        approved_by=approved_by, approved_at=timezone.now()
-    )
-    if not updated:
-        return False
-    return activity.queue_record(
+    queued = activity.queue_record(
         record=refund,
         from_statuses=(Refund.Status.PENDING_APPROVAL,),
         actor=approved_by,
         message=f"Approved by {approved_by.get_username()}",
     )
+    if queued:
+        Refund.objects.filter(pk=refund.pk).update(
+            approved_by=approved_by, approved_at=timezone.now()
+        )
+    return queued
 
 
 def refund_is_known_absent(refund: Refund) -> bool:
@@ -138,13 +139,17 @@ def cancel_refund(*, refund: Refund, actor: User) -> bool:
     known not to have it (it refused it, or reconciliation found nothing)."""
     if refund.status == Refund.Status.FAILED and not refund_is_known_absent(refund):
         return False
-    updated = Refund.objects.filter(
-        pk=refund.pk, status__in=[Refund.Status.PENDING_APPROVAL, Refund.Status.FAILED]
-    ).update(status=Refund.Status.CANCELLED, cancelled_by=actor, next_retry_at=None)
+    updated = Refund.objects.transition(
+        refund,
+        to=Refund.Status.CANCELLED,
+        from_statuses=[Refund.Status.PENDING_APPROVAL, Refund.Status.FAILED],
+        cancelled_by=actor,
+        next_retry_at=None,
+    )
     if updated:
         activity.log_event(
             record=refund,
-            process=refund.PROCESS,
+            process=refund.process.name,
             event=Event.FIXED,
             actor=actor,
             trigger=Trigger.USER,
@@ -191,13 +196,8 @@ def _prepare_transfer(*, refund: Refund) -> None:
         "currency": refund.invoice.currency,
         "reference": f"{refund.reference} {refund.invoice.number or ''}".strip(),
     }
-    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
-        status=Refund.Status.AWAITING_TRANSFER,
-        transfer_details=details,
-        last_cause="",
-        last_error="",
-        last_error_details={},
-        failed_at=None,
+    Refund.objects.mark_succeeded(
+        refund, status=Refund.Status.AWAITING_TRANSFER, transfer_details=details
     )
 
 
@@ -241,9 +241,15 @@ def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
             return
     Refund.objects.filter(pk=refund.pk).update(sent_at=timezone.now())
     refund.sent_at = timezone.now()
-    created = client.create(refund=refund)
-    if created.get("status") in ("failed", "canceled"):
-        raise Refused("provider", created.get("failure_reason") or created.get("status", ""))
+    try:
+        created = client.create(refund=refund)
+        if created.get("status") in ("failed", "canceled"):
+            raise Refused("provider", created.get("failure_reason") or created.get("status", ""))
+    except (WrongSettings, Refused) as exc:
+        # The provider answered this request, and no earlier one can have made the refund
+        # (none was sent before, or the lookup above found none): the outcome is known.
+        exc.details[PROVIDER_ANSWERED] = True
+        raise
     settle_refunded(
         refund=refund, provider_refund_id=created["id"], from_statuses=(Refund.STATUS_RUNNING,)
     )
@@ -255,8 +261,9 @@ def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
 def notify_credit_note(credit_note: CreditNote) -> None:
     """Queue the credit note's e-mail to the customer, with its PDF (once per credit note).
 
-    Called after the transaction that issued it commits; a customer without an e-mail
-    address makes the e-mail fail (MissingData), never the refund.
+    Called in the transaction that issues the credit note, so that the e-mail exists if
+    and only if the credit note does; a customer without an e-mail address makes the
+    e-mail fail (MissingData) when it is sent, never the refund.
     """
     customer = credit_note.invoice.customer
     create_email(
@@ -344,43 +351,31 @@ def settle_refunded(
     Returns False when the refund was not in ``from_statuses`` (settled already)."""
     invoice = Invoice.objects.select_for_update().get(pk=refund.invoice_id)
     locked = Refund.objects.select_for_update().get(pk=refund.pk)
-    if locked.status not in from_statuses:
+    if not Refund.objects.mark_succeeded(
+        locked,
+        status=Refund.Status.REFUNDED,
+        from_statuses=from_statuses,
+        provider_refund_id=provider_refund_id or locked.provider_refund_id,
+        executed_at=timezone.now(),
+        updated_at=timezone.now(),
+    ):
         return False
-    locked.status = Refund.Status.REFUNDED
-    locked.provider_refund_id = provider_refund_id or locked.provider_refund_id
-    locked.executed_at = timezone.now()
-    locked.last_cause = ""
-    locked.last_error = ""
-    locked.last_error_details = {}
-    locked.failed_at = None
-    locked.next_retry_at = None
-    locked.save(
-        update_fields=[
-            "status",
-            "provider_refund_id",
-            "executed_at",
-            "last_cause",
-            "last_error",
-            "last_error_details",
-            "failed_at",
-            "next_retry_at",
-            "updated_at",
-        ]
-    )
+    locked.refresh_from_db()
     invoice.amount_refunded += locked.amount
     invoice.save(update_fields=["amount_refunded", "updated_at"])
     credit_note = _issue_credit_note(refund=locked, invoice=invoice)
     if actor is not None:
         activity.log_event(
             record=locked,
-            process=locked.PROCESS,
+            process=locked.process.name,
             event=Event.SUCCEEDED,
             actor=actor,
             trigger=Trigger.USER,
             message=f"Transfer confirmed by {actor.get_username()}; credit note "
             f"{credit_note.number}",
         )
-    transaction.on_commit(partial(notify_credit_note, credit_note), robust=True)
+    # In this transaction: the credit note and its e-mail exist together or not at all.
+    notify_credit_note(credit_note)
     refund.status = locked.status
     return True
 
@@ -421,7 +416,7 @@ def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
     except Exception as exc:
         activity.log_event(
             record=refund,
-            process=refund.PROCESS,
+            process=refund.process.name,
             event=Event.RETRIED,
             level=Level.WARNING,
             actor=actor,
@@ -435,7 +430,7 @@ def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
         ):
             activity.log_event(
                 record=refund,
-                process=refund.PROCESS,
+                process=refund.process.name,
                 event=Event.SUCCEEDED,
                 actor=actor,
                 trigger=trigger,
@@ -444,14 +439,16 @@ def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
             activity.resolve_alerts(record=refund)
         return Refund.Status.REFUNDED
     with transaction.atomic():
-        updated = Refund.objects.filter(pk=refund.pk, status=Refund.Status.UNKNOWN).update(
-            status=Refund.Status.FAILED,
+        updated = Refund.objects.transition(
+            refund,
+            to=Refund.Status.FAILED,
+            from_statuses=[Refund.Status.UNKNOWN],
             last_error_details={**refund.last_error_details, "reconciled": "absent"},
         )
         if updated:
             activity.log_event(
                 record=refund,
-                process=refund.PROCESS,
+                process=refund.process.name,
                 event=Event.FIXED,
                 actor=actor,
                 trigger=trigger,

@@ -1,18 +1,10 @@
 from celery import shared_task
 
-from activity import runner
-from activity.models import Process
-
 from . import pdf, services
 
 # Imported here so that WeasyPrint (~2 s to import) is loaded by the worker's main process
 # before it forks: a pool process replacing a dead one then renders a credit note at once.
 assert pdf.render_pdf
-
-
-@shared_task(name="refunds.execute_refund", **runner.TRACKED_TASK_OPTIONS)
-def execute_refund(self, refund_id: int) -> None:
-    runner.run(self, Process.REFUND, refund_id)
 
 
 @shared_task(name="refunds.reconcile_unknown_refunds", time_limit=300, soft_time_limit=240)

@@ -28,10 +28,12 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
             **fields,
         )
 
-    failed = Invoice.objects.for_organisation(organisation).failed().first()
+    failed = (
+        Invoice.objects.for_organisation(organisation).filter(status=Invoice.Status.FAILED).first()
+    )
     if failed is not None:
         entry = ActivityLog.objects.for_record(failed).filter(event="failed").first()
-        context = services.describe_failure(process=failed.PROCESS, record=failed, entry=entry)
+        context = services.describe_failure(process=failed.process.name, record=failed, entry=entry)
         ticket = opened(
             0.2,
             subject=f"Invoice generation failed: {failed}",

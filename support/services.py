@@ -13,7 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from activity.models import ActivityLog
+from activity import processes
+from activity.models import ActivityLog, Cause
 from emails.models import EmailMessage
 from emails.services import create_email
 
@@ -21,24 +22,21 @@ from .models import Ticket, TicketAttachment, TicketMessage
 
 logger = logging.getLogger(__name__)
 
-# The ticket category that a failure of each automated process belongs to.
-PROCESS_CATEGORIES = {
-    "invoice_generation": Ticket.Category.BILLING,
-    "email_delivery": Ticket.Category.EMAILS,
-    "refund": Ticket.Category.REFUNDS,
-}
+
+def category_for(process: str) -> str:
+    """The ticket category of a failure of ``process``, as its declaration says."""
+    try:
+        category = processes.get(process).support_category
+    except KeyError:
+        return Ticket.Category.OTHER
+    return category if category in Ticket.Category.values else Ticket.Category.OTHER
 
 
 def describe_failure(
     *, process: str, record: models.Model | None, entry: ActivityLog | None
 ) -> dict[str, object]:
     """The context a help button hands to a new ticket (stored as JSON on it)."""
-    from activity.models import Cause, Process
-
-    context: dict[str, object] = {
-        "process": process,
-        "process_label": str(dict(Process.choices).get(process, process)),
-    }
+    context: dict[str, object] = {"process": process, "process_label": processes.label_of(process)}
     if record is not None:
         context["record_label"] = str(record)
         if hasattr(record, "get_absolute_url"):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import accountant_required, support_required
-from activity import automation as registry
+from activity import processes
 from activity.models import ActivityLog
 from commbilling.http import INVALID_FORM_STATUS, AuthenticatedHttpRequest, OrganisationHttpRequest
 
@@ -90,10 +90,10 @@ def _get_help_target_for_user(request: OrganisationHttpRequest, params: QueryDic
         process = entry.process
     if record_id is not None:
         try:
-            model = registry.get(process).model
+            model = processes.get(process).model
         except KeyError as exc:
             raise Http404 from exc
-        records = model.objects.for_organisation(request.organisation)  # type: ignore[attr-defined]
+        records = model.objects.for_organisation(request.organisation)
         record = get_object_or_404(records, pk=record_id)
         if entry is not None and (
             entry.content_type_id != ContentType.objects.get_for_model(model).pk
@@ -152,7 +152,7 @@ def new_ticket(request: OrganisationHttpRequest) -> HttpResponse:
         initial = {
             "subject": _("%(process)s failed: %(record)s")
             % {"process": context["process_label"], "record": context.get("record_label", "")},
-            "category": services.PROCESS_CATEGORIES.get(process, Ticket.Category.OTHER),
+            "category": services.category_for(process),
             "priority": Ticket.Priority.HIGH,
         }
     form = TicketForm(request.POST or None, request.FILES or None, initial=initial)

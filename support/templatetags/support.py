@@ -5,7 +5,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from activity.models import ActivityLog, Alert
+from activity.models import ActivityLog, Alert, TrackedRecord
 
 register = template.Library()
 
@@ -17,8 +17,8 @@ def help_url(target) -> str:
         params = {"process": target.process, "record": target.object_id, "log": target.pk}
     elif isinstance(target, Alert):
         params = {"process": target.process, "record": target.object_id, "log": target.activity_id}
-    elif hasattr(target, "PROCESS"):
-        params = {"process": target.PROCESS, "record": target.pk}
+    elif isinstance(target, TrackedRecord):
+        params = {"process": target.process.name, "record": target.pk}
     else:
         return reverse("support:new")
     return f"{reverse('support:new')}?{urlencode(params)}"

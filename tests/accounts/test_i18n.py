@@ -32,6 +32,7 @@ def test_a_failed_invoice_reads_echouee_with_regenerer_and_its_cause(
     invoice = InvoiceFactory(organisation=organisation)
     services.record_failure(
         record=invoice,
+        from_statuses=(invoice.status,),
         process="invoice_generation",
         cause="missing_data",
         message="Missing or invalid data",

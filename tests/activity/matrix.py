@@ -14,7 +14,8 @@ def _alert(ctx):
 
     invoice = InvoiceFactory(organisation=ctx.organisation)
     alert = services.record_failure(
-        record=invoice, process="invoice_generation", cause="connectivity",
+        record=invoice,
+        from_statuses=(invoice.status,), process="invoice_generation", cause="connectivity",
         message="test", details={}, attempt=1,
     )  # fmt: skip
     return {"pk": alert.pk}

@@ -20,7 +20,8 @@ def raise_alert(organisation, cause: str = Cause.CONNECTIVITY) -> Alert:
     invoice.refresh_from_db()
     return services.record_failure(
         record=invoice,
-        process=invoice.PROCESS,
+        from_statuses=(invoice.status,),
+        process=invoice.process.name,
         cause=cause,
         message="storage unreachable",
         details={"service": "storage"},
@@ -66,7 +67,8 @@ def test_a_record_failing_again_keeps_one_alert_shown_again(
     invoice = alert.record
 
     again = services.record_failure(
-        record=invoice, process=invoice.PROCESS, cause=Cause.CONNECTIVITY,
+        record=invoice,
+        from_statuses=(invoice.status,), process=invoice.process.name, cause=Cause.CONNECTIVITY,
         message="still unreachable", details={}, attempt=3,
     )  # fmt: skip
 
@@ -84,6 +86,7 @@ def test_an_alert_explains_the_failure_in_the_readers_language(accountant_client
     invoice = InvoiceFactory(organisation=organisation)
     services.record_failure(
         record=invoice,
+        from_statuses=(invoice.status,),
         process="invoice_generation",
         cause="connectivity",
         message="storage unreachable — OSError",

@@ -19,7 +19,7 @@ postgresql_only = pytest.mark.skipif(
 def entry(organisation):
     invoice = InvoiceFactory(organisation=organisation)
     return services.log_event(
-        record=invoice, process=invoice.PROCESS, event=Event.QUEUED, message="original"
+        record=invoice, process=invoice.process.name, event=Event.QUEUED, message="original"
     )
 
 

@@ -108,7 +108,7 @@ def test_unavailable_storage_is_retried_then_fails_then_recovers_on_retry(
         },
     )
     invoice = InvoiceFactory(organisation=accountant.organisation)
-    status_url = reverse("activity:record_status", args=[invoice.PROCESS, invoice.pk])
+    status_url = reverse("activity:record_status", args=[invoice.process.name, invoice.pk])
 
     services.issue_invoice(invoice=invoice, actor=accountant)
 
@@ -141,7 +141,7 @@ def test_unavailable_storage_is_retried_then_fails_then_recovers_on_retry(
     broken.kill()  # idle; a graceful stop of the filesystem broker costs seconds
     start_worker(name="storage-back")
     response = accountant_client.post(
-        reverse("activity:retry", args=[invoice.PROCESS, invoice.pk]), headers=HTMX
+        reverse("activity:retry", args=[invoice.process.name, invoice.pk]), headers=HTMX
     )
     assert response.status_code == 200
     invoice = wait_for(lambda: _settled(invoice))

@@ -3,7 +3,7 @@
 from django.utils import translation
 
 from activity.messages import explain
-from activity.models import Cause, Process
+from activity.models import Cause
 
 
 def _todo(process: str, cause: str, details: dict) -> str:
@@ -13,9 +13,9 @@ def _todo(process: str, cause: str, details: dict) -> str:
 
 def test_the_advice_names_each_process_retry_button():
     details = {"fields": [{"record": "ACME", "label": "street", "problem": "missing"}]}
-    assert "click Regenerate" in _todo(Process.INVOICE_GENERATION, Cause.MISSING_DATA, details)
-    assert "click Resend" in _todo(Process.EMAIL_DELIVERY, Cause.MISSING_DATA, details)
-    assert "click Retry" in _todo(Process.REFUND, Cause.MISSING_DATA, details)
+    assert "click Regenerate" in _todo("invoice_generation", Cause.MISSING_DATA, details)
+    assert "click Resend" in _todo("email_delivery", Cause.MISSING_DATA, details)
+    assert "click Retry" in _todo("refund", Cause.MISSING_DATA, details)
 
 
 def test_a_missing_data_failure_lists_the_fields_and_their_record():
@@ -27,7 +27,7 @@ def test_a_missing_data_failure_lists_the_fields_and_their_record():
     }
     with translation.override("en"):
         text = explain(
-            process=Process.INVOICE_GENERATION,
+            process="invoice_generation",
             cause=Cause.MISSING_DATA,
             details=details,
             record_label="F-2026-000001",
@@ -40,7 +40,7 @@ def test_a_missing_data_failure_lists_the_fields_and_their_record():
 def test_connectivity_names_the_service_and_says_it_is_retried():
     with translation.override("en"):
         text = explain(
-            process=Process.EMAIL_DELIVERY,
+            process="email_delivery",
             cause=Cause.CONNECTIVITY,
             details={"service": "smtp", "error": "Connection refused"},
             record_label="m",

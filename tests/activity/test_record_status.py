@@ -16,14 +16,19 @@ pytestmark = pytest.mark.django_db
 
 
 def _url(invoice: Invoice) -> str:
-    return reverse("activity:record_status", args=[invoice.PROCESS, invoice.pk])
+    return reverse("activity:record_status", args=[invoice.process.name, invoice.pk])
 
 
 def _fail(invoice: Invoice, cause: str, details: dict) -> Invoice:
     services.record_failure(
-        record=invoice, process=invoice.PROCESS, cause=cause, message="failed",
-        details=details, attempt=4,
-    )  # fmt: skip
+        record=invoice,
+        from_statuses=(invoice.status,),
+        process=invoice.process.name,
+        cause=cause,
+        message="failed",
+        details=details,
+        attempt=4,
+    )
     invoice.refresh_from_db()
     return invoice
 
@@ -39,7 +44,7 @@ def test_a_worker_lost_failure_explains_itself_and_offers_retry(accountant_clien
 
     assert "cause-internal" in content
     assert "WorkerLost" in content
-    assert reverse("activity:retry", args=[invoice.PROCESS, invoice.pk]) in content
+    assert reverse("activity:retry", args=[invoice.process.name, invoice.pk]) in content
     assert "every 2s" not in content  # a failed record is not polled
 
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from batches import services
 from batches.models import Batch, BatchItem
 from invoices.models import Invoice
-from invoices.tasks import generate_invoice
+from invoices.processes import GENERATION
 from tests.conftest import HTMX
 from tests.factories import CustomerFactory, InvoiceFactory
 
@@ -24,7 +24,7 @@ def _run_queued(organisation) -> None:
         .filter(status=Invoice.Status.QUEUED)
         .values_list("pk", "task_id")
     ):
-        generate_invoice.apply(args=[pk], task_id=task_id)
+        GENERATION.task.apply(args=[pk], task_id=task_id)
 
 
 def _drafts(organisation, n: int, broken: int = 0) -> list[Invoice]:

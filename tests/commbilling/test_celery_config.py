@@ -9,6 +9,7 @@ import sys
 
 from django.conf import settings
 
+from activity import processes
 from commbilling.celery import app
 from tests.conftest import ROOT
 
@@ -24,6 +25,15 @@ def _project_tasks():
     }
 
 
+def _limits(task) -> tuple[float, float]:
+    """The (hard, soft) time limits a worker applies to the task: its own, else the
+    worker's defaults (CELERY_TASK_TIME_LIMIT, CELERY_TASK_SOFT_TIME_LIMIT)."""
+    return (
+        task.time_limit or app.conf.task_time_limit,
+        task.soft_time_limit or app.conf.task_soft_time_limit,
+    )
+
+
 def test_a_message_is_acknowledged_only_after_its_task_ran():
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
@@ -31,7 +41,7 @@ def test_a_message_is_acknowledged_only_after_its_task_ran():
 
 
 def test_tracked_tasks_declare_late_acknowledgement_themselves():
-    tracked = _project_tasks()["invoices.generate_invoice"]
+    tracked = _project_tasks()["invoices.invoice_generation"]
     assert tracked.acks_late is True
     assert tracked.reject_on_worker_lost is True
 
@@ -46,19 +56,27 @@ def test_long_running_tasks_are_cancelled_when_the_broker_connection_is_lost():
     assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is True
 
 
-def test_every_task_of_the_project_has_its_own_time_limit():
+def test_every_task_of_the_project_has_a_time_limit():
     tasks = _project_tasks()
-    assert "invoices.generate_invoice" in tasks
+    assert "invoices.invoice_generation" in tasks
     assert "activity.sweep_stuck_records" in tasks
     for name, task in tasks.items():
-        assert task.time_limit, f"{name} has no time_limit"
-        assert task.soft_time_limit, f"{name} has no soft_time_limit"
-        assert task.soft_time_limit < task.time_limit, name
-    assert app.conf.task_time_limit  # and a default for any other task
+        hard, soft = _limits(task)
+        assert hard, f"{name} has no time limit"
+        assert soft, f"{name} has no soft time limit"
+        assert soft < hard, name
+
+
+def test_tracked_tasks_take_their_time_limits_from_the_settings():
+    for process in processes.all_processes():
+        assert _limits(process.task) == (
+            settings.CELERY_TASK_TIME_LIMIT,
+            settings.CELERY_TASK_SOFT_TIME_LIMIT,
+        )
 
 
 def test_a_running_record_is_not_swept_while_its_task_may_still_run():
-    longest = max(task.time_limit for task in _project_tasks().values())
+    longest = max(_limits(task)[0] for task in _project_tasks().values())
     assert settings.AUTOMATION["STUCK_AFTER_SECONDS"] > longest
 
 
@@ -88,7 +106,7 @@ def test_redis_redelivers_an_unacknowledged_message_only_after_any_task_or_retry
     config = _production_redis_settings()
     visibility = config["options"]["visibility_timeout"]
     longest_task = max(
-        [config["time_limit"], *(task.time_limit for task in _project_tasks().values())]
+        [config["time_limit"], *(task.time_limit or 0 for task in _project_tasks().values())]
     )
 
     # Shorter, and a slow task (or a retry waiting for its countdown in the worker)
@@ -111,3 +129,22 @@ def test_the_sweeper_is_scheduled_well_within_the_stuck_delay():
     assert entry["task"] == "activity.sweep_stuck_records"
     assert entry["task"] in _project_tasks()
     assert entry["schedule"] <= settings.AUTOMATION["STUCK_AFTER_SECONDS"] / 2
+
+
+def test_the_time_limit_settings_reach_the_tracked_tasks():
+    code = (
+        "import django; django.setup(); from commbilling.celery import app; app.finalize(); "
+        "from activity import processes; "
+        "print([(p.task.time_limit, p.task.soft_time_limit) for p in processes.all_processes()])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "commbilling.settings",
+        "CELERY_TASK_TIME_LIMIT": "77",
+        "CELERY_TASK_SOFT_TIME_LIMIT": "66",
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True, text=True
+    ).stdout
+
+    assert output.strip().splitlines()[-1] == str([(77, 66)] * 3)

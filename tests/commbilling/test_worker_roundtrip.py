@@ -19,4 +19,4 @@ def test_issuing_an_invoice_in_the_browser_gets_it_generated_by_the_worker(
     assert response.status_code == 302
     wait_for(lambda: Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.GENERATED)
     task_id = Invoice.objects.get(pk=invoice.pk).task_id
-    assert f"Task invoices.generate_invoice[{task_id}] succeeded" in celery_worker.log()
+    assert f"Task invoices.invoice_generation[{task_id}] succeeded" in celery_worker.log()

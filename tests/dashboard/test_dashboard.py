@@ -35,6 +35,7 @@ def test_the_dashboard_lists_open_alerts_of_its_organisation_only(
     for invoice in (mine, theirs):
         services.record_failure(
             record=invoice,
+            from_statuses=(invoice.status,),
             process="invoice_generation",
             cause="missing_data",
             message="m",

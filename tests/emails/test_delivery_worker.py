@@ -65,7 +65,9 @@ def test_temporary_refusals_are_retried_until_the_server_accepts(
     assert replies == [(421, "failed"), (451, "failed"), (250, "accepted")]
     events = list(ActivityLog.objects.for_record(message).values_list("event", flat=True))
     assert events.count(Event.RETRIED) == 2
-    assert not Alert.objects.open().filter(object_id=message.pk, process=message.PROCESS).exists()
+    assert (
+        not Alert.objects.open().filter(object_id=message.pk, process=message.process.name).exists()
+    )
 
 
 def test_a_rejected_recipient_bounces_with_the_servers_text(celery_worker, accountant, smtp_server):
@@ -81,7 +83,7 @@ def test_a_rejected_recipient_bounces_with_the_servers_text(celery_worker, accou
     assert "550 5.1.1 <nobody@client.fr>: unknown user" in message.last_error
     assert message.attempts == 1
     assert smtp_server.handler.received == []
-    assert Alert.objects.open().get(object_id=message.pk, process=message.PROCESS)
+    assert Alert.objects.open().get(object_id=message.pk, process=message.process.name)
 
 
 def test_a_refused_connection_is_retried_then_fails_with_an_alert(celery_worker, accountant):
@@ -99,7 +101,7 @@ def test_a_refused_connection_is_retried_then_fails_with_an_alert(celery_worker,
     assert message.last_cause == Cause.CONNECTIVITY
     assert message.attempts == 3  # MAX_ATTEMPTS in tests
     assert message.last_error_details["service"] == "smtp"
-    alert = Alert.objects.open().get(object_id=message.pk, process=message.PROCESS)
+    alert = Alert.objects.open().get(object_id=message.pk, process=message.process.name)
     assert alert.cause == Cause.CONNECTIVITY
     assert invoice.__class__.objects.get(pk=invoice.pk).status == Invoice.Status.GENERATED
 
@@ -160,7 +162,7 @@ def test_a_customer_without_email_is_missing_data_then_resend_sends_once(
 
     invoice.customer.email = "fixed@client.fr"
     invoice.customer.save()
-    retry = reverse("activity:retry", args=[message.PROCESS, message.pk])
+    retry = reverse("activity:retry", args=[message.process.name, message.pk])
     assert accountant_client.post(retry).status_code == 302
 
     message = wait_for(lambda: settled(message), timeout=60)
@@ -179,7 +181,7 @@ def test_a_double_resend_click_sends_one_message(
     assert message.status == EmailMessage.Status.BOUNCED
     smtp_server.handler.refuse = {}
 
-    retry = reverse("activity:retry", args=[message.PROCESS, message.pk])
+    retry = reverse("activity:retry", args=[message.process.name, message.pk])
     first = accountant_client.post(retry, headers={"HX-Request": "true"})
     second = accountant_client.post(retry, headers={"HX-Request": "true"})
 

@@ -95,8 +95,8 @@ class TestDetail:
         assert f"{invoice.number}.pdf" in content
         assert "5.1.1 unknown user" in content
         assert "<script>alert(1)</script>" not in content  # the HTML body is framed, not inlined
-        assert reverse("activity:retry", args=[message.PROCESS, message.pk]) in content
-        assert str(message.RETRY_LABEL) in content
+        assert reverse("activity:retry", args=[message.process.name, message.pk]) in content
+        assert str(message.process.retry_label) in content
 
     def test_another_organisations_message_is_not_found(self, other_accountant_client, accountant):
         message = _message(accountant.organisation)

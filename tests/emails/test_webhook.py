@@ -105,7 +105,7 @@ def test_a_bounce_event_marks_the_message_bounced_with_an_alert(webhook_url, org
     assert message.last_cause == Cause.REFUSED
     assert message.sent_at is None  # Resend may send it again
     assert "does not exist" in message.last_error
-    assert Alert.objects.open().filter(object_id=message.pk, process=message.PROCESS).exists()
+    assert Alert.objects.open().filter(object_id=message.pk, process=message.process.name).exists()
 
 
 def test_without_a_secret_the_webhook_is_disabled(live_server, settings, organisation):

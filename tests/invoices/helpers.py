@@ -2,7 +2,7 @@
 
 from invoices import services
 from invoices.models import Invoice
-from invoices.tasks import generate_invoice
+from invoices.processes import GENERATION
 from tests.factories import InvoiceFactory
 
 
@@ -10,7 +10,7 @@ def generate_now(invoice: Invoice, *, actor=None) -> Invoice:
     """Issue and run the generation task in this process, as the worker would."""
     services.issue_invoice(invoice=invoice, actor=actor)
     invoice.refresh_from_db()
-    generate_invoice.apply(args=[invoice.pk], task_id=invoice.task_id)
+    GENERATION.task.apply(args=[invoice.pk], task_id=invoice.task_id)
     invoice.refresh_from_db()
     return invoice
 

@@ -27,7 +27,8 @@ def _failed_invoice(ctx):
     invoice = InvoiceFactory(organisation=ctx.organisation, customer__street="")
     problems = [p.as_dict() for p in customer_problems(invoice.customer)]
     activity.record_failure(
-        record=invoice, process=invoice.PROCESS, cause="missing_data",
+        record=invoice,
+        from_statuses=(invoice.status,), process=invoice.process.name, cause="missing_data",
         message="test", details={"fields": problems}, attempt=1,
     )  # fmt: skip
     return {"pk": invoice.pk}

@@ -69,7 +69,7 @@ def test_a_failed_invoice_shows_the_badge_cause_todo_and_regenerate(
     assert 'class="badge status-failed"' in html
     assert "Missing data" in html
     assert "Complete these fields" in html
-    assert reverse("activity:retry", args=[invoice.PROCESS, invoice.pk]) in html
+    assert reverse("activity:retry", args=[invoice.process.name, invoice.pk]) in html
     assert ">Regenerate</button>" in html
     assert reverse("invoices:edit", args=[invoice.pk]) not in html
 

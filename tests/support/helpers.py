@@ -29,6 +29,7 @@ def failed_invoice(organisation, message="Customer address is missing."):
     invoice = InvoiceFactory(organisation=organisation)
     alert = activity_services.record_failure(
         record=invoice,
+        from_statuses=(invoice.status,),
         process="invoice_generation",
         cause="missing_data",
         message=message,

@@ -1,0 +1,229 @@
+"""A process declared inside the test suite — model, service, declaration — runs through
+the core unchanged: success, missing data, connectivity retries then failure, the alert,
+Retry. Nothing in activity/ names it."""
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core import checks
+from django.db import connection, models
+from django.urls import reverse
+
+from activity import processes
+from activity import services as activity
+from activity.errors import FieldProblem, MissingData
+from activity.models import ActivityLog, Alert, Cause, Event, TrackedQuerySet, TrackedRecord
+from tests.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+class ParcelQuerySet(TrackedQuerySet):
+    pass
+
+
+class Parcel(TrackedRecord):
+    """A parcel handed to a carrier listening on ``port``."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SHIPPING = "shipping", "Shipping"
+        SHIPPED = "shipped", "Shipped"
+        FAILED = "failed", "Failed"
+
+    STATUS_QUEUED = Status.QUEUED
+    STATUS_RUNNING = Status.SHIPPING
+    STATUS_FAILED = Status.FAILED
+    RETRYABLE_STATUSES = (Status.FAILED,)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    address = models.CharField(max_length=100, blank=True)
+    port = models.PositiveIntegerField(default=0)
+
+    objects = ParcelQuerySet.as_manager()
+
+    class Meta:
+        app_label = "throwaway"
+
+    def __str__(self) -> str:
+        return f"Parcel #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return f"/parcels/{self.pk}/"
+
+
+def ship_parcel(*, parcel: Parcel) -> None:
+    """The service: needs an address, then hands the parcel to the carrier's server."""
+    if not parcel.address:
+        raise MissingData([FieldProblem("parcel", parcel.pk, str(parcel), "address", "address")])
+    with socket.create_connection(("127.0.0.1", parcel.port), timeout=2):
+        pass
+    Parcel.objects.mark_succeeded(parcel, status=Parcel.Status.SHIPPED)
+
+
+@pytest.fixture(scope="module")
+def declared() -> Iterator[processes.Process]:
+    process = processes.declare(
+        "parcel_shipping",
+        label="Parcel shipping",
+        model=Parcel,
+        execute=lambda parcel: ship_parcel(parcel=parcel),
+        list_url_name="activity:log",
+        list_title="Parcels",
+        support_category="other",
+        retry_label="Ship again",
+    )
+    yield process
+    processes.forget("parcel_shipping")
+
+
+@pytest.fixture
+def shipping(declared) -> Iterator[processes.Process]:
+    # Its content type is created in this test's transaction, then rolled back.
+    ContentType.objects.clear_cache()
+    with connection.schema_editor() as editor:
+        editor.create_model(Parcel)
+    yield declared
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def carrier() -> Iterator[int]:
+    server = socket.create_server(("127.0.0.1", 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _closed_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def _queued(organisation, **fields) -> Parcel:
+    parcel = Parcel.objects.create(organisation=organisation, status=Parcel.Status.FAILED, **fields)
+    assert activity.queue_record(record=parcel, from_statuses=(Parcel.Status.FAILED,))
+    parcel.refresh_from_db()
+    return parcel
+
+
+def _run(process: processes.Process, parcel: Parcel) -> Parcel:
+    process.task.apply(args=[parcel.pk], task_id=parcel.task_id)
+    parcel.refresh_from_db()
+    return parcel
+
+
+def _events(parcel: Parcel) -> list[str]:
+    return list(
+        ActivityLog.objects.for_record(parcel).order_by("id").values_list("event", flat=True)
+    )
+
+
+def test_the_declared_process_passes_the_record_contract_check(shipping):
+    errors = [e for e in checks.run_checks() if e.id.startswith("activity.")]
+
+    assert errors == []
+    assert shipping.task_name == "throwaway.parcel_shipping"
+    assert processes.for_model(Parcel) is shipping
+
+
+def test_a_parcel_ships(shipping, organisation, carrier):
+    parcel = _run(shipping, _queued(organisation, address="1 rue de la Paix", port=carrier))
+
+    assert parcel.status == Parcel.Status.SHIPPED
+    assert parcel.attempts == 1
+    assert _events(parcel) == [Event.QUEUED, Event.STARTED, Event.SUCCEEDED]
+    assert ActivityLog.objects.for_record(parcel).first().process == "parcel_shipping"
+
+
+def test_missing_data_fails_at_once_with_an_alert_naming_the_field(shipping, organisation):
+    parcel = _run(shipping, _queued(organisation, address=""))
+
+    assert parcel.status == Parcel.Status.FAILED
+    assert parcel.attempts == 1
+    assert parcel.last_cause == Cause.MISSING_DATA
+    alert = Alert.objects.open().get(object_id=parcel.pk)
+    assert alert.process_label == "Parcel shipping"
+    assert "address (missing)" in alert.explanation.why
+    assert "click Ship again" in alert.explanation.todo
+
+
+def test_an_unreachable_carrier_is_retried_then_fails_for_connectivity(shipping, organisation):
+    parcel = _run(shipping, _queued(organisation, address="1 rue de la Paix", port=_closed_port()))
+
+    assert parcel.status == Parcel.Status.FAILED
+    assert parcel.last_cause == Cause.CONNECTIVITY
+    assert parcel.attempts == 3  # MAX_ATTEMPTS in tests
+    assert _events(parcel).count(Event.RETRIED) == 2
+    assert Alert.objects.open().get(object_id=parcel.pk).cause == Cause.CONNECTIVITY
+
+
+def test_retry_after_the_fix_ships_it_once_and_resolves_the_alert(
+    shipping, organisation, accountant_client, carrier
+):
+    parcel = _run(shipping, _queued(organisation, address=""))
+    Parcel.objects.filter(pk=parcel.pk).update(address="1 rue de la Paix", port=carrier)
+    url = reverse("activity:retry", args=["parcel_shipping", parcel.pk])
+
+    first = accountant_client.post(url, headers=HTMX)
+    second = accountant_client.post(url, headers=HTMX)
+
+    assert first.status_code == second.status_code == 200
+    assert "nothing was queued again" in second.content.decode()
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.QUEUED
+    parcel = _run(shipping, parcel)
+    assert parcel.status == Parcel.Status.SHIPPED
+    assert parcel.last_cause == ""
+    assert not Alert.objects.open().filter(object_id=parcel.pk).exists()
+
+
+def test_a_service_that_leaves_its_record_running_fails_loudly(shipping, organisation):
+    lazy = processes.declare(
+        "parcel_lazy_shipping",
+        label="Parcel shipping",
+        model=Parcel,
+        execute=lambda parcel: None,
+        list_url_name="activity:log",
+        list_title="Parcels",
+        support_category="other",
+    )
+
+    try:
+        parcel = _run(lazy, _queued(organisation, address="1 rue de la Paix"))
+    finally:
+        processes.forget("parcel_lazy_shipping")
+
+    assert parcel.status == Parcel.Status.FAILED
+    assert parcel.last_cause == Cause.INTERNAL
+    assert "LeftRunning" in parcel.last_error
+
+
+def test_a_record_that_breaks_the_contract_stops_the_start(shipping):
+    class Crate(TrackedRecord):
+        STATUS_QUEUED = "queued"
+        STATUS_RUNNING = "moving"  # not a status of its own
+        STATUS_FAILED = "failed"
+        RETRYABLE_STATUSES = ("failed",)
+        status = models.CharField(max_length=10, choices=[("queued", "q"), ("failed", "f")])
+
+        class Meta:
+            app_label = "throwaway"
+
+    processes.declare(
+        "crate_moving",
+        label="Crate moving",
+        model=Crate,
+        execute=lambda crate: None,
+        list_url_name="activity:log",
+        list_title="Crates",
+        support_category="other",
+    )
+    try:
+        ids = sorted({e.id for e in checks.run_checks() if e.id.startswith("activity.")})
+    finally:
+        processes.forget("crate_moving")
+
+    # the running status is not a choice, the manager is not a TrackedQuerySet, no URL
+    assert ids == ["activity.E002", "activity.E004", "activity.E006"]

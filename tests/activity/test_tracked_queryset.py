@@ -1,0 +1,134 @@
+"""TrackedQuerySet: the only place where a tracked record changes status. Each change
+happens only from the statuses it names and says whether it happened."""
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+
+from activity.errors import Unreachable
+from activity.signals import status_changed
+from invoices.models import Invoice
+from tests.factories import InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+S = Invoice.Status
+
+
+@pytest.fixture
+def changes():
+    seen: list[tuple[str, str]] = []
+
+    def receiver(sender, old_status, new_status, **kwargs):
+        seen.append((old_status, new_status))
+
+    status_changed.connect(receiver, sender=Invoice)
+    yield seen
+    status_changed.disconnect(receiver, sender=Invoice)
+
+
+def _invoice(status: str, **fields) -> Invoice:
+    return InvoiceFactory(status=status, **fields)
+
+
+@pytest.mark.parametrize(
+    ("status", "task_id", "started_minutes_ago", "claimed"),
+    [
+        (S.QUEUED, "other", 0, True),
+        (S.GENERATING, "mine", 0, True),  # redelivered: its previous holder died
+        (S.GENERATING, "other", 0, False),  # another worker holds it
+        (S.GENERATING, "other", 60, True),  # held for too long: taken over
+        (S.GENERATED, "mine", 0, False),
+        (S.FAILED, "mine", 0, False),
+    ],
+)
+def test_claim(status, task_id, started_minutes_ago, claimed):
+    now = timezone.now()
+    invoice = _invoice(
+        status, task_id=task_id, started_at=now - timezone.timedelta(minutes=started_minutes_ago)
+    )
+
+    result = Invoice.objects.claim(
+        invoice, task_id="mine", stale_before=now - timezone.timedelta(minutes=30)
+    )
+
+    invoice.refresh_from_db()
+    assert result is claimed
+    assert (invoice.status, invoice.attempts) == ((S.GENERATING, 1) if claimed else (status, 0))
+
+
+@pytest.mark.parametrize(
+    ("status", "failed"), [(S.GENERATING, True), (S.GENERATED, False), (S.SENT, False)]
+)
+def test_mark_failed_never_flips_a_success(status, failed):
+    invoice = _invoice(status)
+
+    result = Invoice.objects.mark_failed(
+        invoice, cause="internal", message="late bookkeeping error", details={}
+    )
+
+    invoice.refresh_from_db()
+    assert result is failed
+    assert (invoice.status == S.FAILED) is failed
+    assert (invoice.last_error == "late bookkeeping error") is failed
+
+
+def test_mark_succeeded_clears_the_last_error():
+    invoice = _invoice(
+        S.GENERATING,
+        last_cause="connectivity",
+        last_error="storage unreachable",
+        last_error_details={"service": "storage"},
+        failed_at=timezone.now(),
+        next_retry_at=timezone.now(),
+    )
+
+    assert Invoice.objects.mark_succeeded(invoice, status=S.GENERATED)
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.last_cause, invoice.last_error) == (S.GENERATED, "", "")
+    assert invoice.last_error_details == {}
+    assert invoice.failed_at is None
+    assert invoice.next_retry_at is None
+
+
+def test_requeue_records_why_and_when_it_is_retried_only_for_its_task():
+    invoice = _invoice(S.GENERATING, task_id="t1", attempts=1)
+    at = timezone.now() + timezone.timedelta(seconds=5)
+    error = Unreachable("storage", "disk full")
+
+    assert not Invoice.objects.requeue(
+        invoice, from_statuses=[S.GENERATING], when=Q(task_id="t2"), task_id="t2", error=error
+    )
+    assert Invoice.objects.requeue(
+        invoice,
+        from_statuses=[S.GENERATING],
+        when=Q(task_id="t1"),
+        task_id="t1",
+        retry_at=at,
+        error=error,
+    )
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.attempts, invoice.next_retry_at) == (S.QUEUED, 1, at)
+    assert invoice.last_error_details == {"service": "storage", "error": "disk full"}
+
+
+def test_a_restart_counts_attempts_from_zero():
+    invoice = _invoice(S.FAILED, attempts=3, started_at=timezone.now())
+
+    assert Invoice.objects.requeue(invoice, from_statuses=[S.FAILED], task_id="t", restart=True)
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.attempts, invoice.started_at) == (S.QUEUED, 0, None)
+
+
+def test_each_change_is_announced_with_the_status_it_left(changes):
+    invoice = _invoice(S.DRAFT)
+
+    Invoice.objects.requeue(invoice, from_statuses=[S.FAILED, S.DRAFT], task_id="t")
+    Invoice.objects.claim(invoice, task_id="t", stale_before=timezone.now())
+    Invoice.objects.mark_succeeded(invoice, status=S.GENERATED)
+    Invoice.objects.mark_failed(invoice, cause="internal", message="no", details={})  # refused
+
+    assert changes == [(S.DRAFT, S.QUEUED), (S.QUEUED, S.GENERATING), (S.GENERATING, S.GENERATED)]
