@@ -1,7 +1,9 @@
 """Batch runs: start once, hand records over in chunks, follow progress, cancel, retry."""
 
 import pytest
+from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from batches import services
 from batches.models import Batch, BatchItem
@@ -173,3 +175,26 @@ def test_another_organisations_batch_is_not_found(other_accountant_client, organ
 
 def test_bulk_retry_of_an_unknown_process_is_not_found(accountant_client):
     assert accountant_client.get(reverse("batches:retry"), {"process": "nope"}).status_code == 404
+
+
+def test_cancel_stops_the_hand_over_and_gives_queued_records_back(accountant_client, organisation):
+    _drafts(organisation, services.CHUNK + 3)
+    batch = services.start_batch(
+        organisation=organisation, action="generate_month", params={}, actor=None, token="c"
+    )
+    services.fill_batch(batch.pk, max_chunks=1)
+    started = Invoice.objects.filter(status=Invoice.Status.QUEUED).order_by("pk").first()
+    Invoice.objects.claim(started, task_id=started.task_id, stale_before=timezone.now())
+
+    response = accountant_client.post(reverse("batches:cancel", args=[batch.pk]), headers=HTMX)
+
+    assert response.status_code == 200
+    assert services.fill_batch(batch.pk) == 0  # nothing handed over after a cancel
+    statuses = dict(Invoice.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    # The started one finishes; every other record is a draft again.
+    assert statuses == {Invoice.Status.GENERATING: 1, Invoice.Status.DRAFT: services.CHUNK + 2}
+    progress = response.context["progress"]
+    assert progress.cancelled == services.CHUNK + 2
+    assert progress.running == 1
+    assert "Cancelling: the records already started finish" in response.content.decode()
+    assert accountant_client.post(reverse("batches:cancel", args=[batch.pk])).status_code == 302

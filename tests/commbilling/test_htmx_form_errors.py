@@ -30,6 +30,7 @@ NO_INPUT = {
     "emails:send_invoice",
     "invoices:customer_rerun",
     "support:assign",
+    "batches:cancel",
 }
 
 
