@@ -53,7 +53,8 @@ def failure_chart(per_day: dict[tuple[date, str], int], *, today: date, days: in
     for i in range(days):
         day = first + timedelta(i)
         x = LEFT + i * step
-        if i % 7 == 0 or i == days - 1:
+        # Every 7th day from today backwards, so that the last tick is today's.
+        if (days - 1 - i) % 7 == 0:
             ticks.append((x + step / 2, day))
         y = HEIGHT - BOTTOM
         for cause in causes:
