@@ -483,9 +483,14 @@ class TrackedRecord(models.Model):
     def process(self) -> processes.Process:
         return processes.for_model(type(self))
 
+    @classmethod
+    def failed_statuses(cls) -> tuple[str, ...]:
+        """Every status shown as failed: the failed status first, then the others."""
+        return (cls.STATUS_FAILED, *(s for s in cls.FAILURE_STATUSES if s != cls.STATUS_FAILED))
+
     @property
     def is_failed(self) -> bool:
-        return self.status == self.STATUS_FAILED or self.status in self.FAILURE_STATUSES
+        return self.status in self.failed_statuses()
 
     @property
     def is_retrying(self) -> bool:

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "refunds",
     "support",
     "incidents",
+    "dashboard",
+    "batches",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +323,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-records": {"task": "activity.sweep_stuck_records", "schedule": 60.0},
+    "compact-dashboard-counters": {"task": "dashboard.compact_counters", "schedule": 60.0},
+    "resume-batches": {"task": "batches.resume", "schedule": 60.0},
     "reconcile-refunds": {"task": "refunds.reconcile_unknown_refunds", "schedule": 300.0},
     "queue-overdue-reminders": {
         "task": "emails.queue_overdue_reminders",

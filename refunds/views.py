@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import accountant_required
 from activity.models import ActivityLog
-from commbilling.http import OrganisationHttpRequest
+from commbilling.http import INVALID_FORM_STATUS, OrganisationHttpRequest
 from commbilling.pagination import keyset_paginate
 from invoices.models import Invoice
 
@@ -113,7 +113,7 @@ def refund_request(request: OrganisationHttpRequest, invoice_pk: int) -> HttpRes
             "refundable": services.refundable_amount(invoice),
             "held": services.held_amount(invoice),
         },
-        status=400 if form.errors else 200,
+        status=INVALID_FORM_STATUS if form.errors else 200,
     )
 
 

@@ -1,0 +1,105 @@
+"""What a batch can do to each of its records.
+
+Each action selects its records (``candidates``) and hands one to its automation
+(``run``), returning the tracked record now queued, or None when the record is no
+longer eligible (someone else was faster, it was fixed meanwhile…). Every ``run`` goes
+through the services that queue a record exactly once.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from activity import processes
+from activity import services as activity
+from activity.models import Trigger
+from emails import services as emails
+from emails.processes import DELIVERY
+from invoices import services as invoices
+from invoices.models import Invoice
+from invoices.processes import GENERATION
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    title: str | Promise
+    # The process whose records the batch follows.
+    process: Callable[[dict[str, Any]], str]
+    candidates: Callable[[Any, dict[str, Any]], QuerySet]
+    run: Callable[[Model, Any], Model | None]
+
+
+def _drafts(organisation, params: dict[str, Any]) -> QuerySet:
+    return Invoice.objects.for_organisation(organisation).filter(status=Invoice.Status.DRAFT)
+
+
+def _generate(invoice, actor) -> Model | None:
+    return (
+        invoice
+        if invoices.issue_invoice(invoice=invoice, actor=actor, trigger=Trigger.BATCH)
+        else None
+    )
+
+
+def failed_records(organisation, params: dict[str, Any]) -> QuerySet:
+    """The failed records of a process that its Retry may send again, with one cause
+    and, for missing data, one missing field (``params["field"]``)."""
+    model = processes.get(params["process"]).model
+    records = model.objects.for_organisation(organisation).filter(
+        status__in=model.RETRYABLE_STATUSES
+    )
+    if params.get("cause"):
+        records = records.filter(last_cause=params["cause"])
+    if params.get("field"):
+        # Bounded by the failures of one cause; JSON containment differs between databases.
+        ids = [
+            pk
+            for pk, details in records.values_list("pk", "last_error_details")
+            if any(p.get("field") == params["field"] for p in details.get("fields", []))
+        ]
+        records = records.filter(pk__in=ids)
+    return records
+
+
+def _retry(record, actor) -> Model | None:
+    return (
+        record if activity.retry_record(record=record, actor=actor, trigger=Trigger.BATCH) else None
+    )
+
+
+def _invoices_to_send(organisation, params: dict[str, Any]) -> QuerySet:
+    return Invoice.objects.for_organisation(organisation).filter(
+        pk__in=params.get("ids", []),
+        status__in=[Invoice.Status.GENERATED, Invoice.Status.SENT],
+    )
+
+
+def _send(invoice, actor) -> Model | None:
+    return emails.queue_invoice_email(invoice=invoice, actor=actor, trigger=Trigger.BATCH)
+
+
+ACTIONS = {
+    action.key: action
+    for action in (
+        Action(
+            "generate_month",
+            _("Generate and send the month's invoices"),
+            lambda params: GENERATION.name,
+            _drafts,
+            _generate,
+        ),
+        Action("retry", _("Bulk retry"), lambda params: params["process"], failed_records, _retry),
+        Action(
+            "send_invoices",
+            _("Send the selected invoices by e-mail"),
+            lambda params: DELIVERY.name,
+            _invoices_to_send,
+            _send,
+        ),
+    )
+}
