@@ -20,7 +20,9 @@ class Counter(models.Model):
       cause for failures and the amount the dashboard adds up (invoiced, refunded…).
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
     process = models.CharField(_("process"), max_length=32)
     status = models.CharField(_("status"), max_length=24)
     day = models.DateField(_("day"), null=True, blank=True)
