@@ -2,7 +2,8 @@
 
 1,000 draft invoices, 5 % of them for customers without an address → "Generate and send
 the month's invoices" → the batch page reaches 100 % with 50 failures listed with their
-cause → the customers are fixed → bulk retry from the summary → every invoice generated.
+cause, grouped into one incident → the customers are fixed → bulk retry from the summary
+→ every invoice generated, the incident resolved by itself.
 
 Screenshots of the dashboard and of the batch page are saved as test artifacts in
 ``var/test-artifacts/`` (or ``$COMMBILLING_ARTIFACTS``).
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import counters
+from incidents.models import Incident
 from invoices.models import Customer, Invoice, InvoiceLine
 from tests.browser.test_invoice_failure_flow import CHROMIUM, browser  # noqa: F401 (fixture)
 from tests.conftest import ROOT
@@ -107,6 +109,10 @@ def test_a_month_of_1000_invoices_runs_as_a_batch_and_its_failures_are_retried(
     assert rows.count() == BROKEN
     assert rows.locator(".badge.cause-missing_data").count() == BROKEN
     page.screenshot(path=str(ARTIFACTS / "batch-page.png"), full_page=True)
+    # The failures make one incident (one missing field), not 50 alerts.
+    incident = Incident.objects.open().get(organisation=organisation)
+    assert incident.affected == BROKEN
+    page.locator('#alert-bar[data-count="1"]').wait_for(state="attached", timeout=15_000)
 
     page.goto(f"{live_server.url}/")
     todo = page.locator("#to-handle")
@@ -130,3 +136,4 @@ def test_a_month_of_1000_invoices_runs_as_a_batch_and_its_failures_are_retried(
         Invoice.objects.filter(organisation=organisation).values_list("status", flat=True)
     )
     assert statuses == {Invoice.Status.GENERATED}
+    assert not Incident.objects.open().filter(organisation=organisation).exists()
