@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activity import processes
 from activity import services as activity
-from activity.models import Trigger
+from activity.models import TrackedRecord, Trigger
 from emails import services as emails
 from emails.processes import DELIVERY
 from invoices import services as invoices
@@ -31,14 +31,14 @@ class Action:
     # The process whose records the batch follows.
     process: Callable[[dict[str, Any]], str]
     candidates: Callable[[Any, dict[str, Any]], QuerySet]
-    run: Callable[[Model, Any], Model | None]
+    run: Callable[[Model, Any], TrackedRecord | None]
 
 
 def _drafts(organisation, params: dict[str, Any]) -> QuerySet:
     return Invoice.objects.for_organisation(organisation).filter(status=Invoice.Status.DRAFT)
 
 
-def _generate(invoice, actor) -> Model | None:
+def _generate(invoice, actor) -> TrackedRecord | None:
     return (
         invoice
         if invoices.issue_invoice(invoice=invoice, actor=actor, trigger=Trigger.BATCH)
@@ -66,7 +66,7 @@ def failed_records(organisation, params: dict[str, Any]) -> QuerySet:
     return records
 
 
-def _retry(record, actor) -> Model | None:
+def _retry(record, actor) -> TrackedRecord | None:
     return (
         record if activity.retry_record(record=record, actor=actor, trigger=Trigger.BATCH) else None
     )
@@ -79,7 +79,7 @@ def _invoices_to_send(organisation, params: dict[str, Any]) -> QuerySet:
     )
 
 
-def _send(invoice, actor) -> Model | None:
+def _send(invoice, actor) -> TrackedRecord | None:
     return emails.queue_invoice_email(invoice=invoice, actor=actor, trigger=Trigger.BATCH)
 
 

@@ -56,7 +56,7 @@ def failure_chart(per_day: dict[tuple[date, str], int], *, today: date, days: in
         # Every 7th day from today backwards, so that the last tick is today's.
         if (days - 1 - i) % 7 == 0:
             ticks.append((x + step / 2, day))
-        y = HEIGHT - BOTTOM
+        y: float = HEIGHT - BOTTOM
         for cause in causes:
             n = per_day.get((day, cause), 0)
             if not n:
