@@ -35,12 +35,16 @@ def log_event(
     task_id: str = "",
     worker: str = "",
     duration_ms: int | None = None,
+    save: bool = True,
 ) -> ActivityLog:
-    """Append an entry. A ``Message`` (activity.texts) is stored as its code and parameters,
-    shown in each reader's language; a plain string (a failure's technical text, which
-    readers see explained by its cause) is kept as it is."""
+    """Append an Activity Log entry about ``record`` (with ``save=False``, build it only:
+    ``queue_records`` saves many in one INSERT).
+
+    A ``Message`` (activity.texts) is stored as its code and parameters, shown in each
+    reader's language; a plain string (a failure's technical text, which readers see
+    explained by its cause) is kept as it is."""
     coded = message if isinstance(message, Message) else None
-    return ActivityLog.objects.create(
+    entry = ActivityLog(
         organisation_id=record.organisation_id,
         process=process,
         event=event,
@@ -60,6 +64,9 @@ def log_event(
         worker=worker,
         duration_ms=duration_ms,
     )
+    if save:
+        entry.save()
+    return entry
 
 
 @transaction.atomic
@@ -236,6 +243,66 @@ def queue_record(
         lambda: send_task(process=process.name, record_id=record.pk, task_id=task_id)
     )
     return True
+
+
+def send_tasks(*, process: str, tasks: list[tuple[int, str]]) -> int:
+    """Hand many records to the workers over one broker connection and producer (the
+    publish of a bulk queueing), instead of one acquisition per message. At the first
+    broker error the rest stay queued for the sweeper. Returns how many were sent."""
+    from commbilling.celery import app, queue_for
+
+    task_name = processes.get(process).task_name
+    queue = queue_for(task_name)
+    sent = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for record_id, task_id in tasks:
+                app.send_task(
+                    task_name, args=[record_id], task_id=task_id, queue=queue, producer=producer
+                )
+                sent += 1
+    except Exception as exc:  # kombu/redis raise many types; all mean "not sent now"
+        logger.warning(
+            "Broker unavailable, %d %s record(s) stay queued for the sweeper: %s",
+            len(tasks) - sent,
+            process,
+            exc,
+        )
+    return sent
+
+
+@transaction.atomic
+def queue_records(
+    *,
+    model: type[TrackedRecord],
+    ids: list[int],
+    from_statuses: tuple[str, ...],
+    actor: User | None = None,
+    trigger: str = Trigger.BATCH,
+    event: str = Event.QUEUED,
+    message: str | Message = "",
+) -> list[TrackedRecord]:
+    """``queue_record`` for many records, in a constant number of statements: one UPDATE
+    queues every record still in ``from_statuses``, one INSERT logs them, and their tasks
+    are published together after the commit. Returns the records queued."""
+    process = processes.for_model(model)
+    records = model.objects.requeue_many(ids, from_statuses=from_statuses, batch=uuid.uuid4().hex)
+    ActivityLog.objects.bulk_create(
+        log_event(
+            save=False,
+            record=record,
+            process=process.name,
+            event=event,
+            actor=actor,
+            trigger=trigger,
+            message=message,
+            task_id=record.task_id,
+        )
+        for record in records
+    )
+    tasks = [(record.pk, record.task_id) for record in records]
+    transaction.on_commit(lambda: send_tasks(process=process.name, tasks=tasks))
+    return records
 
 
 def retry_record(*, record: TrackedRecord, actor: User | None, trigger: str = Trigger.USER) -> bool:
