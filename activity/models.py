@@ -14,7 +14,7 @@ from . import processes
 from .choices import Cause, Event, Level, Trigger
 from .errors import AutomationError
 from .messages import explain
-from .signals import status_changed
+from .signals import status_changed, statuses_changed
 
 __all__ = [
     "ActivityLog",
@@ -392,6 +392,7 @@ class TrackedQuerySet(OrganisationQuerySet):
                     ),
                 )
             moved = list(self.for_labels().filter(pk__in=ids, task_id__startswith=f"{batch}."))
+            changes = []
             for record in moved:
                 origin = from_statuses[int(record.task_id.split(".", 1)[1].split("-", 1)[0])]
                 if origin != model.STATUS_QUEUED:
@@ -401,8 +402,27 @@ class TrackedQuerySet(OrganisationQuerySet):
                         organisation_id=record.organisation_id,
                         old_status=origin,
                         new_status=model.STATUS_QUEUED,
+                        bulk=True,
                     )
+                    changes.append((record.pk, record.organisation_id, origin, model.STATUS_QUEUED))
+            if changes:
+                statuses_changed.send(sender=model, changes=changes)
         return moved
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Records created in one INSERT are announced at once (``statuses_changed``, as
+        entering their status), in the same transaction. With ``ignore_conflicts`` the
+        database does not say which rows it created: those are not announced."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            changes = [
+                (record.pk, record.organisation_id, None, record.status)
+                for record in created
+                if record.pk is not None
+            ]
+            if changes:
+                statuses_changed.send(sender=self.model, changes=changes)
+        return created
 
     def mark_failed(
         self,

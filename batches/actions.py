@@ -32,6 +32,9 @@ class Action:
     process: Callable[[dict[str, Any]], str]
     candidates: Callable[[Any, dict[str, Any]], QuerySet]
     run: Callable[[Model, Any], TrackedRecord | None]
+    # Optional: a whole chunk at once (organisation, sources, actor) → the tracked record
+    # queued for each source id; sources missing from it are skipped.
+    run_many: Callable[[Any, list[Model], Any], dict[int, TrackedRecord]] | None = None
 
 
 def _drafts(organisation, params: dict[str, Any]) -> QuerySet:
@@ -83,6 +86,14 @@ def _send(invoice, actor) -> TrackedRecord | None:
     return emails.queue_invoice_email(invoice=invoice, actor=actor, trigger=Trigger.BATCH)
 
 
+def _send_many(organisation, invoices: list[Model], actor) -> dict[int, TrackedRecord]:
+    """A chunk of the bulk send in a constant number of statements."""
+    messages = emails.queue_invoice_emails(
+        organisation=organisation, invoice_ids=[i.pk for i in invoices], actor=actor
+    )
+    return {message.invoice_id: message for message in messages if message.invoice_id}
+
+
 ACTIONS = {
     action.key: action
     for action in (
@@ -100,6 +111,7 @@ ACTIONS = {
             lambda params: DELIVERY.name,
             _invoices_to_send,
             _send,
+            _send_many,
         ),
     )
 }

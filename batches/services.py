@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from activity import processes
+from activity.models import TrackedRecord
 
 from .actions import ACTIONS
 from .models import Batch, BatchItem
@@ -93,19 +94,12 @@ def fill_batch(batch_id: int, *, max_chunks: int | None = None) -> int:
             sources = action.candidates(batch.organisation, batch.params).in_bulk(
                 [item.source_id for item in items]
             )
+            # Read before the hand-over, which refreshes the records it queues.
+            previous_statuses = {pk: getattr(s, "status", "") for pk, s in sources.items()}
+            handed_over = _hand_over(batch, action, sources)
             for item in items:
-                source = sources.get(item.source_id)
-                previous = getattr(source, "status", "")
-                try:
-                    with transaction.atomic():
-                        record = action.run(source, batch.created_by) if source else None
-                except Exception:
-                    # One record's unexpected error must not stop the batch: it is
-                    # skipped (its own page and the log say why when it ran).
-                    logger.exception(
-                        "batch %s: record %s not handed over", batch_id, item.source_id
-                    )
-                    record = None
+                previous = previous_statuses.get(item.source_id, "")
+                record = handed_over.get(item.source_id)
                 if record is None:
                     item.state = BatchItem.State.SKIPPED
                     continue
@@ -118,6 +112,31 @@ def fill_batch(batch_id: int, *, max_chunks: int | None = None) -> int:
             BatchItem.objects.bulk_update(
                 items, ["state", "record_id", "previous_status", "task_id"]
             )
+    return handed
+
+
+def _hand_over(batch: Batch, action, sources: dict) -> dict[int, TrackedRecord]:
+    """The tracked record queued for each source that was handed over. An unexpected
+    error must not stop the batch: the sources concerned are skipped (their own page and
+    the log say why when they ran)."""
+    actor = batch.created_by
+    if action.run_many is not None:
+        try:
+            with transaction.atomic():
+                return action.run_many(batch.organisation, list(sources.values()), actor)
+        except Exception:
+            logger.exception("batch %s: a chunk was not handed over", batch.pk)
+            return {}
+    handed: dict[int, TrackedRecord] = {}
+    for pk, source in sources.items():
+        try:
+            with transaction.atomic():
+                record = action.run(source, actor)
+        except Exception:
+            logger.exception("batch %s: record %s not handed over", batch.pk, pk)
+            continue
+        if record is not None:
+            handed[pk] = record
     return handed
 
 

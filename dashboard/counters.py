@@ -1,7 +1,8 @@
 """Counters maintained with each status change, so the dashboard never counts tables.
 
 ``activity`` announces every status change of a tracked record (``status_changed``,
-sent inside the transaction of the change); records created or deleted are seen through
+sent inside the transaction of the change; ``statuses_changed`` for many records changed
+or created in one statement); records created or deleted one by one are seen through
 ``post_save``/``post_delete``. Each change inserts a few ``Counter`` rows in that same
 transaction. ``compact`` merges them periodically; ``recount`` rebuilds the current
 counts from the tables (after a migration, or to repair counts changed behind the
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from activity import processes
 from activity.models import TrackedRecord
-from activity.signals import status_changed
+from activity.signals import status_changed, statuses_changed
 
 from . import kpis
 from .models import Counter
@@ -32,86 +33,89 @@ def _tracked_models() -> dict[type[TrackedRecord], str]:
     return {p.model: p.name for p in processes.all_processes()}
 
 
-def _entered(*, model, process: str, record_id: int, organisation_id: int, status: str) -> Counter:
-    """The day row of a record entering ``status``: its cause when it is a failure,
-    its amount when a KPI adds one up."""
-    amount_field = kpis.amount_field(process, status)
-    failure = status in model.failed_statuses()
-    amount, cause = ZERO, ""
-    if amount_field or failure:
-        wanted = [amount_field] if amount_field else []
-        wanted += ["last_cause"] if failure else []
-        values = model._base_manager.filter(pk=record_id).values(*wanted).first() or {}
-        amount = values.get(amount_field) or ZERO
-        cause = values.get("last_cause") or ""
-    return Counter(
-        organisation_id=organisation_id,
-        process=process,
-        status=status,
-        day=timezone.localdate(),
-        cause=cause,
-        n=1,
-        amount=amount,
-    )
+Change = tuple[int, int, str | None, str | None]  # record id, organisation id, old, new
 
 
-def count_change(
-    *, model, record_id: int, organisation_id: int, old_status: str | None, new_status: str | None
-) -> None:
-    """Count a record leaving ``old_status`` for ``new_status`` (None: created/deleted)."""
+def count_changes(*, model, changes: Iterable[Change]) -> None:
+    """Count records leaving their old status for their new one (None: created or
+    deleted), in one INSERT whatever their number: the current counts move by the sum
+    per status; the day rows say how many entered each status, with the cause of
+    failures and the amount a KPI adds up (read in one query when needed)."""
     process = _tracked_models().get(model)
-    if process is None or old_status == new_status:
+    if process is None:
         return
-    rows = []
-    if old_status is not None:
-        rows.append(
-            Counter(organisation_id=organisation_id, process=process, status=old_status, n=-1)
+    changes = [change for change in changes if change[2] != change[3]]
+    if not changes:
+        return
+    failed = set(model.failed_statuses())
+    wanted: set[str] = set()
+    for _pk, _organisation_id, _old, new in changes:
+        if new is not None:
+            wanted.update(f for f in [kpis.amount_field(process, new)] if f)
+            if new in failed:
+                wanted.add("last_cause")
+    values = {}
+    if wanted:
+        pks = [pk for pk, _organisation_id, _old, new in changes if new is not None]
+        values = {
+            row["pk"]: row for row in model._base_manager.filter(pk__in=pks).values("pk", *wanted)
+        }
+    today = timezone.localdate()
+    current: dict[tuple[int, str], int] = defaultdict(int)
+    entered: dict[tuple[int, str, str], list] = defaultdict(lambda: [0, ZERO])
+    for pk, organisation_id, old, new in changes:
+        if old is not None:
+            current[(organisation_id, old)] -= 1
+        if new is None:
+            continue
+        current[(organisation_id, new)] += 1
+        row = values.get(pk, {})
+        amount_field = kpis.amount_field(process, new)
+        cause = (row.get("last_cause") or "") if new in failed else ""
+        day = entered[(organisation_id, new, cause)]
+        day[0] += 1
+        day[1] += (row.get(amount_field) if amount_field else None) or ZERO
+    rows = [
+        Counter(organisation_id=organisation_id, process=process, status=status, n=n)
+        for (organisation_id, status), n in current.items()
+        if n
+    ] + [
+        Counter(
+            organisation_id=organisation_id,
+            process=process,
+            status=status,
+            day=today,
+            cause=cause,
+            n=n,
+            amount=amount,
         )
-    if new_status is not None:
-        rows.append(
-            Counter(organisation_id=organisation_id, process=process, status=new_status, n=1)
-        )
-        rows.append(
-            _entered(
-                model=model,
-                process=process,
-                record_id=record_id,
-                organisation_id=organisation_id,
-                status=new_status,
-            )
-        )
+        for (organisation_id, status, cause), (n, amount) in entered.items()
+    ]
     Counter.objects.bulk_create(rows)
 
 
-def _on_status_changed(sender, *, record_id, organisation_id, old_status, new_status, **kwargs):
-    count_change(
-        model=sender,
-        record_id=record_id,
-        organisation_id=organisation_id,
-        old_status=old_status,
-        new_status=new_status,
-    )
+def _on_status_changed(
+    sender, *, record_id, organisation_id, old_status, new_status, bulk=False, **kwargs
+):
+    if not bulk:  # counted with the others of its statement (statuses_changed)
+        count_changes(model=sender, changes=[(record_id, organisation_id, old_status, new_status)])
+
+
+def _on_statuses_changed(sender, *, changes, **kwargs) -> None:
+    count_changes(model=sender, changes=changes)
 
 
 def _on_save(sender, *, instance, created, **kwargs) -> None:
     if created and sender in _tracked_models():
-        count_change(
-            model=sender,
-            record_id=instance.pk,
-            organisation_id=instance.organisation_id,
-            old_status=None,
-            new_status=instance.status,
+        count_changes(
+            model=sender, changes=[(instance.pk, instance.organisation_id, None, instance.status)]
         )
 
 
 def _on_delete(sender, *, instance, **kwargs) -> None:
     if sender in _tracked_models():
-        count_change(
-            model=sender,
-            record_id=instance.pk,
-            organisation_id=instance.organisation_id,
-            old_status=instance.status,
-            new_status=None,
+        count_changes(
+            model=sender, changes=[(instance.pk, instance.organisation_id, instance.status, None)]
         )
 
 
@@ -122,6 +126,7 @@ def _on_migrate(sender, **kwargs) -> None:
 
 def connect() -> None:
     status_changed.connect(_on_status_changed, dispatch_uid="dashboard-counters")
+    statuses_changed.connect(_on_statuses_changed, dispatch_uid="dashboard-counters-bulk")
     post_save.connect(_on_save, dispatch_uid="dashboard-counters-save")
     post_delete.connect(_on_delete, dispatch_uid="dashboard-counters-delete")
     post_migrate.connect(_on_migrate, dispatch_uid="dashboard-counters-migrate")

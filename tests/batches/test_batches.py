@@ -224,3 +224,28 @@ def test_bulk_send_from_the_list_is_a_batch_of_the_organisations_invoices_only(
     assert response["Location"] == batch.get_absolute_url()
     assert batch.total == 2
     assert set(EmailMessage.objects.values_list("invoice_id", flat=True)) == {i.pk for i in mine}
+
+
+def _statements_to_send_as_a_batch(client, organisation, count: int, first: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.emails.helpers import generated_invoice
+
+    ids = [
+        generated_invoice(organisation, number=f"F-2026-{n:06d}").pk
+        for n in range(first, first + count)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        client.post(reverse("batches:send_invoices"), {"ids": ids, "token": f"t{first}"})
+    return len(queries)
+
+
+def test_a_bulk_send_batch_hands_a_chunk_over_in_the_same_statements_for_2_or_20(
+    accountant_client, organisation
+):
+    _statements_to_send_as_a_batch(accountant_client, organisation, 1, first=1)  # caches warm
+    few = _statements_to_send_as_a_batch(accountant_client, organisation, 2, first=10)
+    many = _statements_to_send_as_a_batch(accountant_client, organisation, 20, first=100)
+
+    assert few == many

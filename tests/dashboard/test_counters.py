@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from activity import services as activity
 from activity.errors import Unreachable
 from dashboard import counters
 from dashboard.models import Counter
@@ -134,3 +135,23 @@ def test_recount_rebuilds_counts_changed_behind_the_querysets_back(organisation)
     counters.recount([organisation.pk])
 
     assert _counted(organisation) == _table(organisation) == {("invoice_generation", S.FAILED): 2}
+
+
+def test_records_created_or_requeued_together_are_counted(accountant):
+    from emails import services as emails
+    from emails.models import EmailMessage
+    from tests.emails.helpers import generated_invoice
+
+    organisation = accountant.organisation
+    invoices = [generated_invoice(organisation, number=f"F-2026-{n:06d}") for n in range(1, 4)]
+    failed = InvoiceFactory.create_batch(2, organisation=organisation, status=S.FAILED)
+
+    emails.send_invoices(
+        organisation=organisation, invoice_ids=[i.pk for i in invoices], actor=accountant
+    )
+    activity.queue_records(model=Invoice, ids=[i.pk for i in failed], from_statuses=(S.FAILED,))
+
+    counts = counters.status_counts(organisation.pk)
+    assert counts[("email_delivery", EmailMessage.Status.QUEUED)] == 3
+    assert counts[("invoice_generation", S.QUEUED)] == 2
+    assert counts[("invoice_generation", S.FAILED)] == 0
