@@ -216,7 +216,11 @@ def recount(organisation_ids: Iterable[int] | None = None) -> None:
             current = current.filter(organisation_id__in=organisation_ids)
         current.delete()
         rows = []
+        # A process whose table is not there (yet, or any more) has nothing to count.
+        tables = set(connection.introspection.table_names())
         for model, process in _tracked_models().items():
+            if model._meta.db_table not in tables:
+                continue
             records = model._base_manager.all()
             if organisation_ids is not None:
                 records = records.filter(organisation_id__in=organisation_ids)
