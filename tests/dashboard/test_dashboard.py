@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
@@ -95,9 +93,11 @@ def test_the_dashboard_fragment_is_what_htmx_polls(accountant_client):
 
 
 def test_the_kpis_count_today_and_this_month_with_their_amounts(accountant_client, organisation):
-    InvoiceFactory.create_batch(
-        2, organisation=organisation, status="generated", total_incl_vat=Decimal("1200.50")
-    )
+    # A draft of 1,200.50 € incl. VAT (1,000.42 + 20 %), then generated, twice.
+    for invoice in InvoiceFactory.create_batch(
+        2, organisation=organisation, lines=[("Conseil", "1", "1000.42", "20")]
+    ):
+        Invoice.objects.transition(invoice, to="generated", from_statuses=["draft"])
 
     html = accountant_client.get(URL, headers={"Accept-Language": "en"}).content.decode()
 
