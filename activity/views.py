@@ -1,4 +1,8 @@
+from collections.abc import Callable
+
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -26,7 +30,7 @@ def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int
         model = processes.get(process).model
     except KeyError as exc:
         raise Http404 from exc
-    return get_object_or_404(model.objects.for_organisation(request.organisation), pk=pk)
+    return get_object_or_404(model.tracked().for_organisation(request.organisation), pk=pk)
 
 
 @require_GET
@@ -46,12 +50,16 @@ def log_list(request: OrganisationHttpRequest) -> TemplateResponse:
     )
 
 
-EXPORTS = {"csv": exports.raw_csv, "excel": exports.spreadsheet_csv, "xlsx": exports.xlsx}
+EXPORTS: dict[str, Callable[[QuerySet[ActivityLog]], HttpResponseBase]] = {
+    "csv": exports.raw_csv,
+    "excel": exports.spreadsheet_csv,
+    "xlsx": exports.xlsx,
+}
 
 
 @require_GET
 @accountant_required
-def log_export(request: OrganisationHttpRequest, kind: str = "csv") -> HttpResponse:
+def log_export(request: OrganisationHttpRequest, kind: str = "csv") -> HttpResponseBase:
     """The entries the list's filters select (the same query string), in ``kind``."""
     form = ActivityFilterForm(request.GET or None, organisation=request.organisation)
     entries = form.filter(ActivityLog.objects.for_organisation(request.organisation))
@@ -91,7 +99,7 @@ def acknowledge(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 
 
 def _status_response(
-    request: OrganisationHttpRequest, record, *, notice: str = ""
+    request: OrganisationHttpRequest, record: TrackedRecord, *, notice: str = ""
 ) -> TemplateResponse:
     return TemplateResponse(
         request,

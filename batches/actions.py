@@ -53,8 +53,8 @@ def failed_records(organisation, params: dict[str, Any]) -> QuerySet:
     """The failed records of a process that its Retry may send again, with one cause
     and, for missing data, one missing field (``params["field"]``)."""
     model = processes.get(params["process"]).model
-    records = model.objects.for_organisation(organisation).filter(
-        status__in=model.RETRYABLE_STATUSES
+    records = (
+        model.tracked().for_organisation(organisation).filter(status__in=model.RETRYABLE_STATUSES)
     )
     if params.get("cause"):
         records = records.filter(last_cause=params["cause"])

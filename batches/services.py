@@ -22,7 +22,7 @@ CHUNK = 100
 MAX_RECORDS = 100_000
 
 
-def _model(process: str):
+def _model(process: str) -> type[TrackedRecord]:
     return processes.get(process).model
 
 
@@ -159,15 +159,17 @@ def cancel_batch(*, batch: Batch) -> int:
             .filter(batch=batch, state=BatchItem.State.QUEUED)
             .exclude(previous_status="")
         )
-        records = model.objects.filter(
-            pk__in=[item.record_id for item in items], status=model.STATUS_QUEUED
-        ).in_bulk()
+        records = (
+            model.tracked()
+            .filter(pk__in=[item.record_id for item in items], status=model.STATUS_QUEUED)
+            .in_bulk()
+        )
         cancelled = []
         for item in items:
             record = records.get(item.record_id)
             if record is None or record.task_id != item.task_id:
                 continue
-            if model.objects.transition(
+            if model.tracked().transition(
                 record,
                 to=item.previous_status,
                 from_statuses=[model.STATUS_QUEUED],
@@ -225,7 +227,8 @@ def progress(batch: Batch) -> Progress:
         .order_by()
     )
     statuses = dict(
-        model.objects.filter(pk__in=_record_ids(batch))
+        model.tracked()
+        .filter(pk__in=_record_ids(batch))
         .values_list("status")
         .annotate(n=Count("pk"))
         .order_by()
@@ -258,7 +261,7 @@ def progress(batch: Batch) -> Progress:
 def failures(batch: Batch, *, limit: int = 200) -> tuple[list, list[tuple[str, int]]]:
     """The batch's failed records (first ``limit``) and their number per cause."""
     model = _model(batch.process)
-    failed = model.objects.filter(pk__in=_record_ids(batch), status__in=model.failed_statuses())
+    failed = model.tracked().filter(pk__in=_record_ids(batch), status__in=model.failed_statuses())
     by_cause = list(
         failed.values_list("last_cause").annotate(n=Count("pk")).order_by("-n", "last_cause")
     )

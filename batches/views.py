@@ -160,7 +160,8 @@ def _failure_groups(request: OrganisationHttpRequest, process: str = "") -> list
             continue
         model = automation.model
         for cause, n in (
-            model.objects.for_organisation(request.organisation)
+            model.tracked()
+            .for_organisation(request.organisation)
             .filter(status__in=model.RETRYABLE_STATUSES)
             .values_list("last_cause")
             .annotate(n=Count("pk"))

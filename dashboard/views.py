@@ -36,7 +36,8 @@ def _blocking(organisation, current: dict[tuple[str, str], int]) -> list[dict]:
         if not any(current.get((automation.name, s)) for s in model.failed_statuses()):
             continue
         details_list = (
-            model.objects.for_organisation(organisation)
+            model.tracked()
+            .for_organisation(organisation)
             .filter(status__in=model.failed_statuses(), last_cause=Cause.MISSING_DATA)
             .values_list("last_error_details", flat=True)[:BLOCKING_SCAN_LIMIT]
         )
@@ -71,7 +72,7 @@ def _context(request: OrganisationHttpRequest) -> dict:
     for automation in processes.all_processes():
         model = automation.model
         url = reverse(automation.list_url_name)
-        choices = model._meta.get_field("status").choices
+        choices = list(model._meta.get_field("status").choices or ())
         labels = dict(choices)
         sections.append(
             {

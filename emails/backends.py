@@ -13,7 +13,7 @@ class _RepliesMixin:
     last_reply: tuple[int, bytes] | None = None
 
     def data(self, msg):
-        code, response = super().data(msg)  # type: ignore[misc]
+        code, response = super().data(msg)
         self.last_reply = (code, response)
         return code, response
 

@@ -31,10 +31,10 @@ def _run_queued(organisation) -> None:
 
 
 def _drafts(organisation, n: int, broken: int = 0) -> list[Invoice]:
-    good = CustomerFactory(organisation=organisation)
-    bad = CustomerFactory(organisation=organisation, legal_name="Sans Adresse", street="")
-    return [InvoiceFactory(organisation=organisation, customer=good) for _ in range(n)] + [
-        InvoiceFactory(organisation=organisation, customer=bad) for _ in range(broken)
+    good = CustomerFactory.create(organisation=organisation)
+    bad = CustomerFactory.create(organisation=organisation, legal_name="Sans Adresse", street="")
+    return [InvoiceFactory.create(organisation=organisation, customer=good) for _ in range(n)] + [
+        InvoiceFactory.create(organisation=organisation, customer=bad) for _ in range(broken)
     ]
 
 

@@ -37,9 +37,11 @@ pytestmark = [
 
 def _drafts(organisation) -> None:
     """1,000 drafts written directly (the batch, not their creation, is under test)."""
-    good = CustomerFactory(organisation=organisation, legal_name="Client en règle SAS")
+    good = CustomerFactory.create(organisation=organisation, legal_name="Client en règle SAS")
     broken = [
-        CustomerFactory(organisation=organisation, legal_name=f"Client sans adresse {i}", street="")
+        CustomerFactory.create(
+            organisation=organisation, legal_name=f"Client sans adresse {i}", street=""
+        )
         for i in range(BROKEN // 5)
     ]
     invoices = Invoice.objects.bulk_create(
