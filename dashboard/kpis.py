@@ -27,6 +27,9 @@ class Kpi:
     # A field of the record added up when it enters ``status`` (empty: count only).
     amount_field: str = ""
     amount_label: str | Promise = ""
+    # The amount is the money received (payments by date), not the records' field: an
+    # invoice paid in three instalments was collected over three days.
+    amount_from_payments: bool = False
 
 
 KPIS = (
@@ -48,8 +51,8 @@ KPIS = (
         _("Invoices paid"),
         GENERATION.name,
         Invoice.Status.PAID,
-        amount_field="total_incl_vat",
         amount_label=_("Amount collected"),
+        amount_from_payments=True,
     ),
     Kpi(
         "refunds",

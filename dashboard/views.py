@@ -16,6 +16,7 @@ from activity import processes
 from activity.models import Cause
 from batches.models import Batch
 from commbilling.http import AuthenticatedHttpRequest, OrganisationHttpRequest
+from payments import services as payments
 
 from . import counters
 from .chart import failure_chart
@@ -97,6 +98,7 @@ def _context(request: OrganisationHttpRequest) -> dict:
                     }
                 )
 
+    collected = payments.collected(organisation=organisation, today=today, since=month_start)
     kpis = []
     for kpi in KPIS:
         today_n = month_n = 0
@@ -109,11 +111,13 @@ def _context(request: OrganisationHttpRequest) -> dict:
             if day == today:
                 today_n += n
                 today_amount += amount
+        if kpi.amount_from_payments:
+            today_amount, month_amount = collected
         kpis.append(
             {"kpi": kpi, "today": today_n, "month": month_n}
             | (
                 {"today_amount": today_amount, "month_amount": month_amount}
-                if kpi.amount_field
+                if kpi.amount_field or kpi.amount_from_payments
                 else {}
             )
         )

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import ROOT
 
 LAYERS = [
-    "accounts", "activity", "incidents", "invoices", "emails", "refunds", "support",
+    "accounts", "activity", "incidents", "invoices", "emails", "refunds", "payments", "support",
     "batches", "dashboard",
 ]  # fmt: skip
 # Modules of commbilling that assemble the project: they may import any app.

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 URL = reverse("dashboard")
 # User (the session is cached), permissions (2), organisation, counters (2), failed
 # records of each process that has some (3 at most), role (top bar), open incidents and
-# their latest records (2), batches. The page and the fragment alike: the fragment shows
-# the incidents too.
-MAX_QUERIES = 13
+# their latest records (2), batches, the month's payments (one sum). The page and the
+# fragment alike: the fragment shows the incidents too.
+MAX_QUERIES = 14
 
 
 def test_the_dashboard_counts_each_process_records_by_status(accountant_client, organisation):
@@ -105,6 +105,43 @@ def test_the_kpis_count_today_and_this_month_with_their_amounts(accountant_clien
     assert '<td class="num">2</td><td class="num">2</td>' in row
     amounts = html.split('data-kpi="invoices_generated-amount"', 1)[1].split("</tr>", 1)[0]
     assert amounts.count(">€2,401.00<") == 2
+
+
+def test_the_amount_collected_is_the_money_received_by_payment_date(
+    accountant, accountant_client, organisation
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from payments import services as payments
+    from tests.invoices.helpers import generate_now
+
+    today = timezone.localdate()
+    invoice = generate_now(  # issued: 1 200,00 € due
+        InvoiceFactory(organisation=organisation, lines=[("Conseil", "1", "1000", "20")])
+    )
+    assert invoice.number, invoice.last_error
+    payments.record_payment(
+        invoice=invoice, amount=Decimal("200.50"), paid_on=today, actor=accountant
+    )
+    earlier = payments.record_payment(
+        invoice=invoice,
+        amount=Decimal("300.00"),
+        paid_on=max(today.replace(day=1), today - timedelta(days=1)),
+        actor=accountant,
+    )
+    cancelled = payments.record_payment(
+        invoice=invoice, amount=Decimal("99.00"), paid_on=today, actor=accountant
+    )
+    payments.cancel_payment(payment=cancelled, actor=accountant, reason="Doublon")
+
+    html = accountant_client.get(URL, headers={"Accept-Language": "en"}).content.decode()
+
+    amounts = html.split('data-kpi="invoices_paid-amount"', 1)[1].split("</tr>", 1)[0]
+    today_total = "€500.50" if earlier.date == today else "€200.50"
+    assert f'<td class="num">{today_total}</td><td class="num">€500.50</td>' in amounts
 
 
 def test_to_handle_links_failed_records_and_names_the_customer_blocking_them(
