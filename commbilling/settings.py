@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "payments",
     "support",
     "incidents",
+    "dashboard",
+    "batches",
     "einvoicing",
 ]
 
@@ -327,6 +329,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-records": {"task": "activity.sweep_stuck_records", "schedule": 60.0},
+    "compact-dashboard-counters": {"task": "dashboard.compact_counters", "schedule": 60.0},
+    "resume-batches": {"task": "batches.resume", "schedule": 60.0},
     "reconcile-refunds": {"task": "refunds.reconcile_unknown_refunds", "schedule": 300.0},
     "check-einvoices": {"task": "einvoicing.check_einvoices", "schedule": 300.0},
     "queue-overdue-reminders": {

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,7 +16,7 @@ from django_htmx.http import trigger_client_event
 from accounts.decorators import accountant_required
 from activity import services as activity
 from activity.models import ActivityLog, Event, Trigger
-from commbilling.http import OrganisationHttpRequest
+from commbilling.http import INVALID_FORM_STATUS, OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
 from commbilling.spreadsheet import csv_response
 
@@ -157,6 +159,8 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
             "headers": headers,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
+            # The bulk send's one-time token: a double submit finds the batch it started.
+            "batch_token": uuid.uuid4().hex,
         },
     )
 
@@ -324,6 +328,7 @@ def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpRespo
         request,
         "invoices/detail.html#fix" if request.htmx else "invoices/fix_customer.html",
         _fix_context(request, invoice, form),
+        status=INVALID_FORM_STATUS if form.errors else 200,
     )
 
 
