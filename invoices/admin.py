@@ -3,7 +3,7 @@ from django.contrib.admin.options import ActionLocation
 from simple_history.admin import SimpleHistoryAdmin
 
 from activity.admin import RetryFailedMixin
-from commbilling.admin import LocalizedNumbersAdmin
+from commbilling.admin import LocalizedNumbersAdmin, LocalizedNumbersInline
 
 from .models import Customer, Invoice, InvoiceLine, NumberSequence
 
@@ -35,7 +35,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
     list_select_related = ["organisation"]
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(LocalizedNumbersInline):
     model = InvoiceLine
     extra = 0
 

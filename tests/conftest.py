@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
 from commbilling.celery import IO_QUEUE_SUFFIX
@@ -107,6 +107,15 @@ def run_queued(*, rounds: int = 20) -> int:
 
 
 # --- Users and clients ------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_is_its_own():
+    """A request activates its language (LocaleMiddleware) and nothing deactivates it:
+    without this, a test's messages would depend on the tests run before it."""
+    language = translation.get_language()
+    yield
+    translation.activate(language)
 
 
 @pytest.fixture

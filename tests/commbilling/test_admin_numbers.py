@@ -71,3 +71,37 @@ def test_bank_statement_lines_show_their_amounts_in_french(admin_client_org, org
 
     assert response.status_code == 200
     assert f"12{NNBSP}345,60{NBSP}€" in response.content.decode()
+
+
+def test_an_issued_invoice_shows_its_totals_and_lines_in_french(admin_client_org, organisation):
+    from tests.invoices.helpers import generate_now
+
+    invoice = generate_now(
+        InvoiceFactory(organisation=organisation, lines=[("Conseil", "1.5", "1000.40", "5.5")])
+    )
+    assert invoice.number, invoice.last_error
+
+    response = admin_client_org.get(
+        reverse("admin:invoices_invoice_change", args=[invoice.pk]),
+        headers={"accept-language": "fr"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"1{NNBSP}500,60{NBSP}€" in html  # total excl. VAT
+    assert f"1{NNBSP}583,13{NBSP}€" in html  # total incl. VAT
+    assert f"1{NNBSP}000,40{NBSP}€" in html  # the line's unit price
+    assert f"5,5{NBSP}%" in html  # its VAT rate
+    assert "1500,60" not in html
+
+
+def test_a_draft_keeps_its_decimal_inputs(admin_client_org, organisation):
+    invoice = InvoiceFactory(organisation=organisation)
+
+    response = admin_client_org.get(
+        reverse("admin:invoices_invoice_change", args=[invoice.pk]),
+        headers={"accept-language": "fr"},
+    )
+
+    assert response.status_code == 200
+    assert 'name="lines-0-unit_price"' in response.content.decode()
