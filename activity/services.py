@@ -182,11 +182,10 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
 def send_task(*, process: str, record_id: int, task_id: str) -> bool:
     """Hand the record to a worker. A broker that is down is not an error for the caller:
     the record stays queued and the sweeper sends it again when the broker is back."""
-    from commbilling.celery import app, queue_for
+    from commbilling.celery import publish
 
-    task_name = processes.get(process).task_name
     try:
-        app.send_task(task_name, args=[record_id], task_id=task_id, queue=queue_for(task_name))
+        publish(processes.get(process).task_name, args=[record_id], task_id=task_id)
     except Exception as exc:  # kombu/redis raise many types; all mean "not sent now"
         logger.warning(
             "Broker unavailable, %s #%s stays queued for the sweeper: %s", process, record_id, exc
