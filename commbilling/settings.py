@@ -49,6 +49,11 @@ if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
 else:
     SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# Keys encrypting the secrets stored in the database (commbilling/secrets.py): Fernet keys,
+# comma-separated, newest first; the development key is refused by `check --deploy`.
+SECRETS_ENCRYPTION_KEYS = env_list(
+    "SECRETS_ENCRYPTION_KEYS", "" if PRODUCTION else "ZGV2LW9ubHktY29tbWJpbGxpbmctc2VjcmV0cy1rZXk="
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
