@@ -17,6 +17,7 @@ class ActivityLogAdmin(admin.ModelAdmin):
         "level",
         "record_label",
         "cause",
+        "shown_message",
         "attempt",
         "trigger",
         "actor",
@@ -36,6 +37,11 @@ class ActivityLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("message"))
+    def shown_message(self, entry: ActivityLog) -> str:
+        """What happened, in the admin's language (the stored text is the English one)."""
+        return entry.display_message
 
 
 @admin.register(Alert)

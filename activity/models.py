@@ -1,7 +1,10 @@
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +97,10 @@ class ActivityLog(NamesRecord, models.Model):
     record = GenericForeignKey("content_type", "object_id")
     record_label = models.CharField(_("record"), max_length=120)
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices, blank=True)
+    # What happened, as declared in an app's texts.py (activity.texts): rendered in each
+    # reader's language. ``message`` keeps the English rendering, for search and support.
+    message_code = models.CharField(_("message code"), max_length=64, blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
@@ -145,7 +152,16 @@ class ActivityLog(NamesRecord, models.Model):
         if not self.cause or self.event not in (Event.FAILED, Event.RETRIED):
             from .texts import display
 
-            return display(code="", params={}, stored=self.message)
+            return display(
+                code=self.message_code,
+                params=self.message_params,
+                stored=self.message,
+                model=(
+                    ContentType.objects.get_for_id(self.content_type_id).model_class()
+                    if self.message_code
+                    else None
+                ),
+            )
         return explain(
             process=self.process, cause=self.cause, details=self.details, record_label=self.label
         ).why
@@ -350,6 +366,43 @@ class TrackedQuerySet(OrganisationQuerySet):
             )
             is not None
         )
+
+    def requeue_many(
+        self, ids: Iterable[int], *, from_statuses: tuple[str, ...] | list[str], batch: str
+    ) -> list["TrackedRecord"]:
+        """``requeue(restart=True)`` for many records at once, one UPDATE per origin status
+        whatever their number: each record still in one of ``from_statuses`` gets the task
+        id ``<batch>.<origin index>-<pk>``. Returns the records moved (one SELECT); sends
+        ``status_changed`` for each, in the caller's transaction."""
+        model = self.model
+        ids = list(ids)
+        with transaction.atomic():
+            for index, old in enumerate(from_statuses):
+                # A record moved from an earlier origin of this batch stays as it is.
+                self.filter(pk__in=ids, status=old).exclude(task_id__startswith=f"{batch}.").update(
+                    status=model.STATUS_QUEUED,
+                    queued_at=timezone.now(),
+                    next_retry_at=None,
+                    attempts=0,
+                    started_at=None,
+                    task_id=Concat(
+                        models.Value(f"{batch}.{index}-"),
+                        Cast("pk", output_field=models.CharField()),
+                        output_field=models.CharField(),
+                    ),
+                )
+            moved = list(self.for_labels().filter(pk__in=ids, task_id__startswith=f"{batch}."))
+            for record in moved:
+                origin = from_statuses[int(record.task_id.split(".", 1)[1].split("-", 1)[0])]
+                if origin != model.STATUS_QUEUED:
+                    status_changed.send(
+                        sender=model,
+                        record_id=record.pk,
+                        organisation_id=record.organisation_id,
+                        old_status=origin,
+                        new_status=model.STATUS_QUEUED,
+                    )
+        return moved
 
     def mark_failed(
         self,

@@ -12,11 +12,57 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from . import processes
+from . import processes, texts
 from .models import ActivityLog, Alert, Cause, Event, Level, TrackedRecord, Trigger
 from .signals import automation_failed
+from .texts import Message
 
 logger = logging.getLogger(__name__)
+
+
+def log_entry(
+    *,
+    record: TrackedRecord,
+    process: str,
+    event: str,
+    actor: User | None = None,
+    level: str = Level.INFO,
+    cause: str = "",
+    message: str | Message = "",
+    details: dict | None = None,
+    attempt: int = 0,
+    trigger: str = Trigger.SYSTEM,
+    task_id: str = "",
+    worker: str = "",
+    duration_ms: int | None = None,
+) -> ActivityLog:
+    """An Activity Log entry about ``record``, not saved yet (``log_event`` saves one,
+    ``queue_records`` many in one INSERT).
+
+    A ``Message`` (activity.texts) is stored as its code and parameters, shown in each
+    reader's language; a plain string (a failure's technical text, which readers see
+    explained by its cause) is kept as it is."""
+    coded = message if isinstance(message, Message) else None
+    return ActivityLog(
+        organisation_id=record.organisation_id,
+        process=process,
+        event=event,
+        level=level,
+        actor=actor,
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        record_label=str(record)[:120],
+        cause=cause,
+        message_code=coded.code if coded else "",
+        message_params=coded.params if coded else {},
+        message=coded.english() if coded else message,
+        details=details or {},
+        attempt=attempt,
+        trigger=trigger,
+        task_id=task_id or "",
+        worker=worker,
+        duration_ms=duration_ms,
+    )
 
 
 def log_event(
@@ -27,7 +73,7 @@ def log_event(
     actor: User | None = None,
     level: str = Level.INFO,
     cause: str = "",
-    message: str = "",
+    message: str | Message = "",
     details: dict | None = None,
     attempt: int = 0,
     trigger: str = Trigger.SYSTEM,
@@ -35,24 +81,24 @@ def log_event(
     worker: str = "",
     duration_ms: int | None = None,
 ) -> ActivityLog:
-    return ActivityLog.objects.create(
-        organisation_id=record.organisation_id,
+    """Append an entry (see ``log_entry``)."""
+    entry = log_entry(
+        record=record,
         process=process,
         event=event,
-        level=level,
         actor=actor,
-        content_type=ContentType.objects.get_for_model(record),
-        object_id=record.pk,
-        record_label=str(record)[:120],
+        level=level,
         cause=cause,
         message=message,
-        details=details or {},
+        details=details,
         attempt=attempt,
         trigger=trigger,
-        task_id=task_id or "",
+        task_id=task_id,
         worker=worker,
         duration_ms=duration_ms,
     )
+    entry.save()
+    return entry
 
 
 @transaction.atomic
@@ -174,7 +220,7 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
                 event=Event.ACKNOWLEDGED,
                 actor=user,
                 trigger=Trigger.USER,
-                message=f"Alert acknowledged by {user.get_username()}",
+                message=texts.ALERT_ACKNOWLEDGED(actor=user.get_username()),
             )
     return bool(updated)
 
@@ -202,7 +248,7 @@ def queue_record(
     actor: User | None = None,
     trigger: str = Trigger.USER,
     event: str = Event.QUEUED,
-    message: str = "",
+    message: str | Message = "",
 ) -> bool:
     """Move the record to queued if it is in one of ``from_statuses``; send its task after
     commit. Returns False when the record was not in such a status (a double click, or a
@@ -230,6 +276,65 @@ def queue_record(
     return True
 
 
+def send_tasks(*, process: str, tasks: list[tuple[int, str]]) -> int:
+    """Hand many records to the workers over one broker connection and producer (the
+    publish of a bulk queueing), instead of one acquisition per message. At the first
+    broker error the rest stay queued for the sweeper. Returns how many were sent."""
+    from commbilling.celery import app, queue_for
+
+    task_name = processes.get(process).task_name
+    queue = queue_for(task_name)
+    sent = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for record_id, task_id in tasks:
+                app.send_task(
+                    task_name, args=[record_id], task_id=task_id, queue=queue, producer=producer
+                )
+                sent += 1
+    except Exception as exc:  # kombu/redis raise many types; all mean "not sent now"
+        logger.warning(
+            "Broker unavailable, %d %s record(s) stay queued for the sweeper: %s",
+            len(tasks) - sent,
+            process,
+            exc,
+        )
+    return sent
+
+
+@transaction.atomic
+def queue_records(
+    *,
+    model: type[TrackedRecord],
+    ids: list[int],
+    from_statuses: tuple[str, ...],
+    actor: User | None = None,
+    trigger: str = Trigger.BATCH,
+    event: str = Event.QUEUED,
+    message: str | Message = "",
+) -> list[TrackedRecord]:
+    """``queue_record`` for many records, in a constant number of statements: one UPDATE
+    queues every record still in ``from_statuses``, one INSERT logs them, and their tasks
+    are published together after the commit. Returns the records queued."""
+    process = processes.for_model(model)
+    records = model.objects.requeue_many(ids, from_statuses=from_statuses, batch=uuid.uuid4().hex)
+    ActivityLog.objects.bulk_create(
+        log_entry(
+            record=record,
+            process=process.name,
+            event=event,
+            actor=actor,
+            trigger=trigger,
+            message=message,
+            task_id=record.task_id,
+        )
+        for record in records
+    )
+    tasks = [(record.pk, record.task_id) for record in records]
+    transaction.on_commit(lambda: send_tasks(process=process.name, tasks=tasks))
+    return records
+
+
 def retry_record(*, record: TrackedRecord, actor: User | None, trigger: str = Trigger.USER) -> bool:
     """Régénérer / Renvoyer / Relancer: re-enqueue a failed record exactly once."""
     return queue_record(
@@ -238,7 +343,11 @@ def retry_record(*, record: TrackedRecord, actor: User | None, trigger: str = Tr
         actor=actor,
         trigger=trigger,
         event=Event.RETRIED,
-        message=f"Retry requested by {actor.get_username()}" if actor else "Retry requested",
+        message=(
+            texts.RETRY_REQUESTED_BY(actor=actor.get_username())
+            if actor
+            else texts.RETRY_REQUESTED()
+        ),
     )
 
 
@@ -281,8 +390,11 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
                     level=Level.WARNING,
                     trigger=Trigger.SCHEDULE,
                     task_id=task_id,
-                    message=f"Sent again by the sweeper: it was {record.status} since "
-                    f"{(record.started_at or record.queued_at):%Y-%m-%d %H:%M:%S}",
+                    message=texts.SWEPT(
+                        model=model,
+                        status=record.status,
+                        since=record.started_at or record.queued_at,
+                    ),
                 )
             if send_task(process=process.name, record_id=record.pk, task_id=task_id):
                 sent += 1

@@ -39,6 +39,8 @@ TEXT = "text"
 MONEY = "money"
 DATETIME = "datetime"
 FIELDS = "fields:"
+# The status of the entry's record, shown with its model's label for it ("Generating").
+STATUS = "status"
 
 
 def fields(model_label: str) -> str:
@@ -55,13 +57,14 @@ class Message:
 
     code: str
     params: dict[str, Any] = field(default_factory=dict)
+    model: Any = None  # the record's model, for STATUS parameters
 
     def __str__(self) -> str:
-        return render(self.code, self.params)
+        return render(self.code, self.params, model=self.model)
 
     def english(self) -> str:
         with translation.override("en"):
-            return render(self.code, self.params)
+            return render(self.code, self.params, model=self.model)
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,14 @@ class Text:
     # Reads an entry written before messages had codes (English text only).
     legacy: re.Pattern[str] | None = None
 
-    def __call__(self, **params: Any) -> Message:
+    def __call__(self, *, model: Any = None, **params: Any) -> Message:
         unknown = set(params) - set(self.kinds) - _placeholders(str(self.template))
         if unknown:
             raise TypeError(f"{self.code}: unknown parameters {sorted(unknown)}")
-        return Message(self.code, {name: _to_json(value) for name, value in params.items()})
+        missing = _placeholders(str(self.template)) - set(params)
+        if missing:
+            raise TypeError(f"{self.code}: missing parameters {sorted(missing)}")
+        return Message(self.code, {name: _to_json(value) for name, value in params.items()}, model)
 
 
 def define(code: str, template: Promise | str, *, legacy: str = "", **kinds: str) -> Text:
@@ -129,9 +135,19 @@ def _field_names(model_label: str, names: list[str]) -> str:
     return str(get_text_list(labels, translation.gettext("and")))
 
 
-def _show(kind: str, value: Any) -> str:
+def _status_label(model: Any, value: str) -> str:
+    try:
+        choices = dict(model._meta.get_field("status").flatchoices)
+    except (AttributeError, FieldDoesNotExist):
+        return value
+    return str(choices.get(value, value))
+
+
+def _show(kind: str, value: Any, model: Any = None) -> str:
     if value is None or value == "":
         return ""
+    if kind == STATUS:
+        return _status_label(model, str(value)).lower()
     if kind == MONEY:
         return l10n.format_amount(Decimal(str(value)))
     if kind == DATETIME:
@@ -142,13 +158,16 @@ def _show(kind: str, value: Any) -> str:
     return str(value)
 
 
-def render(code: str, params: dict[str, Any]) -> str:
-    """The message in the active language; "" for a code no app declares (any more)."""
+def render(code: str, params: dict[str, Any], *, model: Any = None) -> str:
+    """The message in the active language; "" for a code no app declares (any more).
+    ``model`` is the entry's record's model, for STATUS parameters."""
     autodiscover()
     text = _REGISTRY.get(code)
     if text is None:
         return ""
-    shown = {name: _show(text.kinds.get(name, TEXT), value) for name, value in params.items()}
+    shown = {
+        name: _show(text.kinds.get(name, TEXT), value, model) for name, value in params.items()
+    }
     template = str(text.template)
     for name in _placeholders(template) - set(shown):
         shown[name] = ""
@@ -164,9 +183,9 @@ def from_legacy(message: str) -> Message | None:
     return None
 
 
-def display(*, code: str, params: dict[str, Any], stored: str) -> str:
+def display(*, code: str, params: dict[str, Any], stored: str, model: Any = None) -> str:
     """What the reader sees for a log entry: its code rendered, else its stored text."""
-    if code and (shown := render(code, params)):
+    if code and (shown := render(code, params, model=model)):
         return shown
     if stored and (legacy := from_legacy(stored)) is not None:
         return str(legacy)
@@ -193,6 +212,7 @@ RETRY_REQUESTED = define(
 SWEPT = define(
     "activity.swept",
     _("Sent again by the sweeper: it was %(status)s since %(since)s."),
+    status=STATUS,
     since=DATETIME,
 )
 RETRY_SCHEDULED = define(

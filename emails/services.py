@@ -20,7 +20,7 @@ from activity import services as activity
 from activity.models import Trigger
 from invoices.models import Customer, Invoice
 
-from . import rendering
+from . import rendering, texts
 from .models import EmailMessage
 
 
@@ -37,10 +37,10 @@ def from_address(company: CompanySettings) -> str:
     return settings.DEFAULT_FROM_EMAIL
 
 
-@transaction.atomic
-def create_email(
+def build_email(
     *,
     organisation: Organisation,
+    company: CompanySettings,
     template: str,
     context: dict[str, object],
     language: str,
@@ -53,14 +53,9 @@ def create_email(
     reminder_step: int | None = None,
     idempotency_key: str | None = None,
     actor: User | None = None,
-    trigger: str = Trigger.USER,
 ) -> EmailMessage:
-    """Render and queue one e-mail; a worker sends it after the transaction commits.
-
-    With an ``idempotency_key`` (or a reminder step) already used, the existing message
-    is returned and nothing is queued again.
-    """
-    company = company_settings_for(organisation)
+    """A rendered e-mail in the queued status, not saved yet (``create_email`` saves and
+    queues one, ``send_invoices`` many at once)."""
     rendered = rendering.render(
         template, {**context, "company": company, "organisation": organisation}, language=language
     )
@@ -88,6 +83,48 @@ def create_email(
     if related is not None:
         message.related_type = ContentType.objects.get_for_model(related)
         message.related_id = related.pk
+    return message
+
+
+@transaction.atomic
+def create_email(
+    *,
+    organisation: Organisation,
+    template: str,
+    context: dict[str, object],
+    language: str,
+    kind: str = EmailMessage.Kind.OTHER,
+    to: list[str] | None = None,
+    customer: Customer | None = None,
+    invoice: Invoice | None = None,
+    attach_pdf: bool = False,
+    related: models.Model | None = None,
+    reminder_step: int | None = None,
+    idempotency_key: str | None = None,
+    actor: User | None = None,
+    trigger: str = Trigger.USER,
+) -> EmailMessage:
+    """Render and queue one e-mail; a worker sends it after the transaction commits.
+
+    With an ``idempotency_key`` (or a reminder step) already used, the existing message
+    is returned and nothing is queued again.
+    """
+    message = build_email(
+        organisation=organisation,
+        company=company_settings_for(organisation),
+        template=template,
+        context=context,
+        language=language,
+        kind=kind,
+        to=to,
+        customer=customer,
+        invoice=invoice,
+        attach_pdf=attach_pdf,
+        related=related,
+        reminder_step=reminder_step,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
     try:
         with transaction.atomic():
             message.save()
@@ -102,7 +139,7 @@ def create_email(
         from_statuses=(EmailMessage.Status.QUEUED,),
         actor=actor,
         trigger=trigger,
-        message=f"E-mail queued by {actor.get_username()}" if actor else "E-mail queued",
+        message=texts.QUEUED_BY(actor=actor.get_username()) if actor else texts.QUEUED(),
     )
     return message
 
@@ -171,17 +208,55 @@ def queue_email_of_generated_invoice(
         queue_invoice_email(invoice=invoice)
 
 
+@transaction.atomic
 def send_invoices(*, organisation: Organisation, invoice_ids: list[int], actor: User) -> int:
-    """Bulk Send: queue the invoice e-mail of each selected invoice that has its PDF."""
-    invoices = (
+    """Bulk Send: queue the invoice e-mail of each selected invoice that has its PDF, in a
+    constant number of statements whatever their number (a page of 500 is one request):
+    the invoices locked and read at once, one INSERT of the messages, one UPDATE and one
+    INSERT of their log entries to queue them, then one publish of all their tasks.
+
+    An invoice whose e-mail is still on its way is skipped (a double click sends once)."""
+    invoices = list(
         Invoice.objects.for_organisation(organisation)
         .filter(pk__in=invoice_ids, status__in=[Invoice.Status.GENERATED, Invoice.Status.SENT])
+        .exclude(pdf="")
         .select_related("customer")
+        .select_for_update(of=("self",))  # the invoice rows are the lock, as for one
+        .order_by("pk")
     )
-    return sum(
-        queue_invoice_email(invoice=invoice, actor=actor, trigger=Trigger.BATCH) is not None
+    pending = set(
+        EmailMessage.objects.filter(
+            invoice__in=invoices,
+            kind=EmailMessage.Kind.INVOICE,
+            status__in=[EmailMessage.Status.QUEUED, EmailMessage.Status.SENDING],
+        ).values_list("invoice_id", flat=True)
+    )
+    company = company_settings_for(organisation)
+    messages = EmailMessage.objects.bulk_create(
+        build_email(
+            organisation=organisation,
+            company=company,
+            template="invoice",
+            context=invoice_email_context(invoice),
+            language=invoice.customer.language or "fr",
+            kind=EmailMessage.Kind.INVOICE,
+            customer=invoice.customer,
+            invoice=invoice,
+            attach_pdf=True,
+            actor=actor,
+        )
         for invoice in invoices
+        if invoice.pk not in pending
     )
+    queued = activity.queue_records(
+        model=EmailMessage,
+        ids=[message.pk for message in messages],
+        from_statuses=(EmailMessage.Status.QUEUED,),
+        actor=actor,
+        trigger=Trigger.BATCH,
+        message=texts.QUEUED_BY(actor=actor.get_username()),
+    )
+    return len(queued)
 
 
 def reminder_steps() -> list[int]:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from activity.admin import RetryFailedMixin
+from commbilling.admin import LocalizedNumbersAdmin
 
 from .models import Customer, Invoice, InvoiceLine, NumberSequence
 
@@ -19,7 +20,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(RetryFailedMixin, admin.ModelAdmin):
+class InvoiceAdmin(RetryFailedMixin, LocalizedNumbersAdmin):
     list_display = [
         "__str__",
         "organisation",

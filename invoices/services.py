@@ -12,6 +12,7 @@ from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
 from commbilling.vat import FRENCH_VAT_RATES
 
+from . import texts
 from .models import Customer, Invoice
 from .numbering import take_next_number
 from .storage import store_pdf
@@ -167,5 +168,5 @@ def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigge
             from_statuses=(Invoice.Status.DRAFT,),
             actor=actor,
             trigger=trigger,
-            message=f"Generation requested by {actor.get_username()}" if actor else "",
+            message=texts.GENERATION_REQUESTED(actor=actor.get_username()) if actor else "",
         )

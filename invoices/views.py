@@ -18,7 +18,7 @@ from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
 from commbilling.spreadsheet import csv_response
 
-from . import services
+from . import services, texts
 from .forms import (
     CustomerForm,
     CustomerSearchForm,
@@ -282,8 +282,11 @@ def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpRespo
                 event=Event.FIXED,
                 actor=request.user,
                 trigger=Trigger.USER,
-                message=f"Customer {customer} completed by {request.user.get_username()}: "
-                + ", ".join(form.changed_data),
+                message=texts.CUSTOMER_COMPLETED(
+                    customer=str(customer),
+                    actor=request.user.get_username(),
+                    fields=form.changed_data,
+                ),
                 details={"model": "customer", "object_id": customer.pk, "fields": fields},
             )
         if not request.htmx:

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from activity.admin import RetryFailedMixin
+from commbilling.admin import LocalizedNumbersAdmin
 
 from .models import CreditNote, Refund
 
 
 @admin.register(Refund)
-class RefundAdmin(RetryFailedMixin, admin.ModelAdmin):
+class RefundAdmin(RetryFailedMixin, LocalizedNumbersAdmin):
     list_display = [
         "__str__",
         "organisation",
@@ -35,7 +36,7 @@ class RefundAdmin(RetryFailedMixin, admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(LocalizedNumbersAdmin):
     list_display = ["number", "organisation", "invoice", "amount", "issued_at"]
     list_filter = ["organisation"]
     search_fields = ["number", "invoice__number"]

@@ -22,7 +22,7 @@ from invoices.models import ZERO, Invoice, round_money
 from invoices.numbering import take_next_number
 from invoices.storage import store_pdf
 
-from . import providers
+from . import providers, texts
 from .models import CreditNote, Refund
 
 logger = logging.getLogger(__name__)
@@ -96,14 +96,14 @@ def request_refund(
             event=Event.QUEUED,
             actor=requested_by,
             trigger=Trigger.USER,
-            message=f"Refund of {amount} € requested; above {threshold} €, waiting for approval",
+            message=texts.AWAITING_APPROVAL(amount=amount, threshold=threshold),
         )
     else:
         activity.queue_record(
             record=refund,
             from_statuses=(Refund.Status.REQUESTED,),
             actor=requested_by,
-            message=f"Refund of {amount} € requested",
+            message=texts.REQUESTED(amount=amount),
         )
     return refund
 
@@ -114,7 +114,7 @@ def approve_refund(*, refund: Refund, approved_by: User) -> bool:
         record=refund,
         from_statuses=(Refund.Status.PENDING_APPROVAL,),
         actor=approved_by,
-        message=f"Approved by {approved_by.get_username()}",
+        message=texts.APPROVED(actor=approved_by.get_username()),
     )
     if queued:
         Refund.objects.filter(pk=refund.pk).update(
@@ -154,7 +154,7 @@ def cancel_refund(*, refund: Refund, actor: User) -> bool:
             event=Event.FIXED,
             actor=actor,
             trigger=Trigger.USER,
-            message=f"Cancelled by {actor.get_username()}: the amount is refundable again",
+            message=texts.CANCELLED(actor=actor.get_username()),
         )
         activity.resolve_alerts(record=refund)
     return bool(updated)
@@ -372,8 +372,9 @@ def settle_refunded(
             event=Event.SUCCEEDED,
             actor=actor,
             trigger=Trigger.USER,
-            message=f"Transfer confirmed by {actor.get_username()}; credit note "
-            f"{credit_note.number}",
+            message=texts.TRANSFER_CONFIRMED(
+                actor=actor.get_username(), credit_note=credit_note.number
+            ),
         )
     # In this transaction: the credit note and its e-mail exist together or not at all.
     notify_credit_note(credit_note)
@@ -422,7 +423,7 @@ def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
             level=Level.WARNING,
             actor=actor,
             trigger=trigger,
-            message=f"Reconciliation: the provider could not be asked ({exc}); still to check",
+            message=texts.NOT_ASKED(error=str(exc)[:300]),
         )
         return Refund.Status.UNKNOWN
     if found is not None:
@@ -435,7 +436,7 @@ def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
                 event=Event.SUCCEEDED,
                 actor=actor,
                 trigger=trigger,
-                message=f"Reconciliation: the provider has refund {found['id']}",
+                message=texts.FOUND(refund_id=found["id"]),
             )
             activity.resolve_alerts(record=refund)
         return Refund.Status.REFUNDED
@@ -453,8 +454,7 @@ def reconcile_refund(*, refund: Refund, actor: User | None = None) -> str:
                 event=Event.FIXED,
                 actor=actor,
                 trigger=trigger,
-                message="Reconciliation: the provider has no such refund; it was never "
-                "executed and Retry sends it again safely",
+                message=texts.NOT_FOUND(),
             )
     return Refund.Status.FAILED
 

@@ -46,6 +46,31 @@ class TicketQuerySet(OrganisationQuerySet):
         return self.running().filter(due_at__gte=now, due_at__lt=limit)
 
 
+def shown_context(context: dict) -> dict:
+    """A ticket's failure context as its reader sees it: the process and cause labels and
+    the cause's explanation in the reader's language, not the words stored when the ticket
+    was opened (``message`` keeps the technical text, for support staff)."""
+    from activity import processes
+    from activity.choices import Cause
+    from activity.messages import explain
+
+    shown = dict(context)
+    process = str(context.get("process") or "")
+    if process:
+        shown["process_label"] = processes.label_of(process)
+    cause = str(context.get("cause") or "")
+    if cause:
+        shown["cause_label"] = str(dict(Cause.choices).get(cause, cause))
+        if isinstance(context.get("details"), dict) and context["details"]:
+            shown["explanation"] = explain(
+                process=process,
+                cause=cause,
+                details=context["details"],
+                record_label=str(context.get("record_label") or ""),
+            ).why
+    return shown
+
+
 class Ticket(models.Model):
     class Category(models.TextChoices):
         BILLING = "billing", _("Billing")
@@ -149,6 +174,10 @@ class Ticket(models.Model):
 
     def get_staff_url(self) -> str:
         return reverse("support:manage", args=[self.pk])
+
+    @property
+    def shown_context(self) -> dict:
+        return shown_context(self.context or {})
 
     @property
     def is_running(self) -> bool:

@@ -43,6 +43,7 @@ def describe_failure(
             context["record_url"] = record.get_absolute_url()
         context["cause"] = getattr(record, "last_cause", "")
         context["message"] = getattr(record, "last_error", "")
+        context["details"] = getattr(record, "last_error_details", None) or {}
         if hasattr(record, "status"):
             context["record_status"] = record.status
     if entry is not None:
@@ -50,6 +51,8 @@ def describe_failure(
         context["record_label"] = context.get("record_label") or entry.record_label
         context["cause"] = entry.cause or context.get("cause", "")
         context["message"] = entry.message or context.get("message", "")
+        if entry.cause:
+            context["details"] = entry.details
         context["logged_at"] = entry.created_at.isoformat()
     if context.get("cause"):
         context["cause_label"] = str(dict(Cause.choices).get(context["cause"], context["cause"]))

@@ -23,7 +23,7 @@ from commbilling.http import AuthenticatedHttpRequest, OrganisationHttpRequest
 from . import services
 from .calendar import business_time_between, get_calendar
 from .forms import NoteForm, QueueFilterForm, ReplyForm, StatusForm, SupportReplyForm, TicketForm
-from .models import Ticket, TicketAttachment
+from .models import Ticket, TicketAttachment, shown_context
 
 
 def staff_required(view):
@@ -171,7 +171,9 @@ def new_ticket(request: OrganisationHttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Ticket opened: support will answer before the deadline."))
         return redirect(ticket)
-    return TemplateResponse(request, "support/new.html", {"form": form, "help_context": context})
+    return TemplateResponse(
+        request, "support/new.html", {"form": form, "help_context": shown_context(context)}
+    )
 
 
 def _ticket_page(request: OrganisationHttpRequest, ticket: Ticket, form: ReplyForm, template: str):

@@ -123,3 +123,56 @@ def test_the_periodic_task_marks_breaches(accountant):
 
     make_ticket(requester=accountant, now=paris(2026, 1, 5, 9))
     assert mark_breached_tickets.apply().get() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "explanation", "cause"),
+    [
+        ("fr", ("Données manquantes ou invalides\u00a0: ", "rue (à renseigner)."),
+         "Données manquantes"),
+        ("en", ("Missing or invalid data: ", "street (missing)."), "Missing data"),
+    ],
+)  # fmt: skip
+def test_a_ticket_s_failure_reads_in_its_reader_s_language(
+    accountant, organisation, language, explanation, cause
+):
+    from django.utils import translation
+
+    from activity import services as activity_services
+    from tests.factories import InvoiceFactory
+
+    invoice = InvoiceFactory(organisation=organisation, customer__street="")
+    field = {
+        "model": "customer",
+        "object_id": invoice.customer_id,
+        "record": str(invoice.customer),
+        "field": "street",
+        "label": "street",
+        "problem": "missing",
+        "fix_url": "",
+    }
+    alert = activity_services.record_failure(
+        record=invoice,
+        from_statuses=(invoice.status,),
+        process=invoice.process.name,
+        cause="missing_data",
+        message="Missing or invalid data — Client: street (missing)",
+        details={"fields": [field]},
+        attempt=1,
+    )
+    with translation.override("en"):  # opened by someone reading English
+        context = services.describe_failure(
+            process=invoice.process.name, record=invoice, entry=alert.activity
+        )
+    ticket = make_ticket(
+        requester=accountant, record=invoice, entry=alert.activity, context=context
+    )
+
+    with translation.override(language):
+        shown = ticket.shown_context
+
+    start, end = explanation
+    assert shown["explanation"].startswith(start)
+    assert shown["explanation"].endswith(end)
+    assert shown["cause_label"] == cause
+    assert shown["message"] == "Missing or invalid data — Client: street (missing)"  # for staff
