@@ -1,6 +1,7 @@
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from fnmatch import fnmatch
 from typing import Any
 
@@ -27,9 +28,11 @@ def queue_for(task_name: str) -> str:
     return queue
 
 
-def publish(task_name: str, *, args: Sequence[Any], task_id: str | None = None) -> None:
-    """Send a task to the broker within ``BROKER_TIMEOUTS["PUBLISH"]`` seconds in all,
-    kombu's retries included, or raise.
+@contextmanager
+def publishing() -> Iterator[Callable[..., None]]:
+    """A function sending tasks to the broker, all of them within
+    ``BROKER_TIMEOUTS["PUBLISH"]`` seconds of failures, kombu's retries included; it raises
+    when the broker does not take a message in time.
 
     Each broker operation waits at most ``SOCKET`` (or ``CONNECT``) seconds, but kombu
     retries a failed publish: it reconnects (connect, then PING), and a new connection
@@ -38,7 +41,8 @@ def publish(task_name: str, *, args: Sequence[Any], task_id: str | None = None) 
     retry, which re-raises unless one more operation still fits before the deadline. With
     the default ``SOCKET`` = ``PUBLISH`` / 2, a failure that came at once (a connection
     the server closed) is retried on a new connection, and a timeout is not: a broker
-    that did not answer in time will not answer a new connection either."""
+    that did not answer in time will not answer a new connection either. The messages
+    share one producer (one connection from the pool)."""
     from django.conf import settings
 
     timeouts = settings.BROKER_TIMEOUTS
@@ -61,14 +65,24 @@ def publish(task_name: str, *, args: Sequence[Any], task_id: str | None = None) 
             interval_step=policy["interval_step"],
             interval_max=policy["interval_max"],
         )
-        app.send_task(
-            task_name,
-            args=list(args),
-            task_id=task_id,
-            queue=queue_for(task_name),
-            producer=producer,
-            retry_policy=policy,
-        )
+
+        def send(task_name: str, *, args: Sequence[Any], task_id: str | None = None) -> None:
+            app.send_task(
+                task_name,
+                args=list(args),
+                task_id=task_id,
+                queue=queue_for(task_name),
+                producer=producer,
+                retry_policy=policy,
+            )
+
+        yield send
+
+
+def publish(task_name: str, *, args: Sequence[Any], task_id: str | None = None) -> None:
+    """Send one task within the bound of ``publishing()``, or raise."""
+    with publishing() as send:
+        send(task_name, args=args, task_id=task_id)
 
 
 @task_prerun.connect

@@ -5,6 +5,7 @@ and is sent by the sweeper once the broker answers again."""
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from django.urls import reverse
 from activity import services as activity
 from commbilling.celery import app, publish
 from invoices.models import Invoice
+from invoices.processes import GENERATION
 from tests.conftest import wait_for
 from tests.factories import InvoiceFactory
 from tests.faults.freezable import FreezableProxy
@@ -72,6 +74,20 @@ def test_a_publish_to_a_frozen_broker_gives_up_within_the_bound(broker_proxy, po
     assert error is not None, "nothing can be published to a frozen broker"
     assert elapsed < BOUND, f"the first publish after the freeze took {elapsed:.1f}s"
     assert again < BOUND
+
+
+def test_a_bulk_publish_to_a_frozen_broker_gives_up_within_the_bound(broker_proxy):
+    assert _timed_publish()[1] is None
+    broker_proxy.freeze()
+
+    started = time.monotonic()
+    sent = activity.send_tasks(
+        process=GENERATION.name, tasks=[(n, str(uuid.uuid4())) for n in range(1, 51)]
+    )
+    elapsed = time.monotonic() - started
+
+    assert sent == 0
+    assert elapsed < BOUND, f"a bulk publish after the freeze took {elapsed:.1f}s"
 
 
 def test_a_connection_the_broker_closed_is_replaced_within_the_same_publish(broker_proxy):
