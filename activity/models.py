@@ -40,6 +40,11 @@ class ActivityLogQuerySet(OrganisationQuerySet):
     def delete(self):
         raise AppendOnlyError("The Activity Log is append-only.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("update_conflicts"):
+            raise AppendOnlyError("The Activity Log is append-only.")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def for_record(self, record: models.Model):
         return self.filter(
             content_type=ContentType.objects.get_for_model(record), object_id=record.pk
@@ -70,7 +75,8 @@ class NamesRecord:
 class ActivityLog(NamesRecord, models.Model):
     """The permanent history of every automated attempt. Append-only, never purged.
 
-    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too.
+    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too;
+    below the queryset's methods, see activity/append_only.py.
     """
 
     organisation = models.ForeignKey(
