@@ -1,7 +1,7 @@
 import csv
 from collections.abc import Iterator
 
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -128,9 +128,11 @@ def acknowledge(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return _alerts_response(request)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("dashboard")
-    return redirect(next_url)
+    # A path of this site only: redirect() would take "foo" for a view name (500).
+    local = next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    )
+    return HttpResponseRedirect(next_url if local else reverse("dashboard"))
 
 
 def _status_response(
