@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from simple_history.admin import SimpleHistoryAdmin
 
 from commbilling.forms import WriteOnlySecretsMixin
 
@@ -16,7 +19,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     list_display = ["username", "email", "organisation", "is_staff", "is_active", "last_login"]
     list_filter = ["organisation", "groups", "is_staff", "is_active"]
     list_select_related = ["organisation"]
@@ -39,7 +42,7 @@ class CompanySettingsAdminForm(WriteOnlySecretsMixin, forms.ModelForm):
 
 
 @admin.register(CompanySettings)
-class CompanySettingsAdmin(admin.ModelAdmin):
+class CompanySettingsAdmin(SimpleHistoryAdmin):
     form = CompanySettingsAdminForm
     list_display = [
         "organisation",
@@ -52,3 +55,12 @@ class CompanySettingsAdmin(admin.ModelAdmin):
     list_filter = ["payment_provider", "auto_send_invoices"]
     search_fields = ["legal_name", "siren", "vat_number", "organisation__name"]
     list_select_related = ["organisation"]
+
+
+# Roles are groups: their changes are in the audit trail ("History" on each page).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SimpleHistoryAdmin, BaseGroupAdmin):
+    pass

@@ -19,6 +19,10 @@ class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
         formfield_callback = localized_formfield
         fields = [
             "legal_name",
+            "legal_form",
+            "share_capital",
+            "registry",
+            "registry_city",
             "street",
             "postal_code",
             "city",
@@ -34,6 +38,9 @@ class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
             "payment_terms_days",
             "default_vat_rate",
             "late_penalty_rate",
+            "early_payment_discount",
+            "vat_regime",
+            "vat_on_debits",
             "sender_email",
             "auto_send_invoices",
             "smtp_host",

@@ -1,15 +1,17 @@
 from decimal import Decimal
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history import register as register_history
 
 from commbilling.secrets import SecretField
 
 from . import validators
+from .history import AuditTrail
 
 
 class Role(models.TextChoices):
@@ -63,6 +65,11 @@ class User(AbstractUser):
         _("language"), max_length=8, default="fr", choices=[("fr", "Français"), ("en", "English")]
     )
 
+    # Admin audit trail: who changed what, old and new values (never the password hash).
+    history = AuditTrail(
+        excluded_fields=["password", "last_login"], m2m_fields=["groups"], app="accounts"
+    )
+
     class Meta(AbstractUser.Meta):
         permissions = [
             ("use_billing", _("Can use the billing dashboard of their organisation")),
@@ -96,6 +103,17 @@ class CompanySettings(models.Model):
         MANUAL = "manual", _("Manual bank transfer")
         STRIPE = "stripe", _("Stripe (card payments)")
 
+    class Registry(models.TextChoices):
+        # Code de commerce R123-237: the registry and its city appear on every invoice.
+        RCS = "RCS", _("RCS (trade and companies register)")
+        RM = "RM", _("RM (trades register)")
+        NONE = "", _("Not registered (e.g. some micro-entrepreneurs)")
+
+    class VatRegime(models.TextChoices):
+        STANDARD = "standard", _("Subject to VAT")
+        # CGI art. 293 B: no VAT charged, the invoice says why.
+        FRANCHISE = "franchise", _("Franchise en base (no VAT, art. 293 B of the CGI)")
+
     organisation = models.OneToOneField(
         Organisation,
         on_delete=models.CASCADE,
@@ -103,6 +121,24 @@ class CompanySettings(models.Model):
         verbose_name=_("organisation"),
     )
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    legal_form = models.CharField(
+        _("legal form"), max_length=40, blank=True, help_text=_("e.g. SARL, SAS, EURL, EI.")
+    )
+    share_capital = models.DecimalField(
+        _("share capital (€)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Required for companies (not for an individual entrepreneur)."),
+    )
+    registry = models.CharField(
+        _("registry"), max_length=3, choices=Registry.choices, default=Registry.RCS, blank=True
+    )
+    registry_city = models.CharField(
+        _("registry city"), max_length=100, blank=True, help_text=_("e.g. RCS Paris.")
+    )
     street = models.CharField(_("street"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -150,6 +186,22 @@ class CompanySettings(models.Model):
         decimal_places=2,
         default=Decimal("12.00"),
     )
+    early_payment_discount = models.CharField(
+        _("early-payment discount"),
+        max_length=200,
+        blank=True,
+        help_text=_("Terms of the discount for early payment; empty prints “no discount”."),
+    )
+    vat_regime = models.CharField(
+        _("VAT regime"), max_length=10, choices=VatRegime.choices, default=VatRegime.STANDARD
+    )
+    vat_on_debits = models.BooleanField(
+        _("option for paying VAT on debits"),
+        default=False,
+        help_text=_(
+            "Printed on invoices as “Option pour le paiement de la taxe d'après les débits”."
+        ),
+    )
     sender_email = models.EmailField(_("sender e-mail"), blank=True)
     auto_send_invoices = models.BooleanField(
         _("e-mail invoices automatically once generated"), default=False
@@ -180,6 +232,9 @@ class CompanySettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
+    # Secrets are never copied into the history table.
+    history = AuditTrail(excluded_fields=["smtp_password", "provider_api_key"])
+
     class Meta:
         verbose_name = _("company settings")
         verbose_name_plural = _("company settings")
@@ -192,3 +247,7 @@ def company_settings_for(organisation: Organisation) -> CompanySettings:
     """The organisation's company settings (created empty the first time they are read)."""
     company, _created = CompanySettings.objects.get_or_create(organisation=organisation)
     return company
+
+
+# Groups are the roles: changes to their permissions belong in the audit trail too.
+register_history(Group, app="accounts", records_class=AuditTrail, m2m_fields=["permissions"])

@@ -9,7 +9,9 @@ from django.db.models import Q
 
 from .models import ROLE_GROUPS, Role
 
-BILLING_APPS = ["accounts", "invoices", "emails", "refunds", "activity", "support"]
+BILLING_APPS = [
+    "accounts", "invoices", "emails", "refunds", "payments", "activity", "support",
+]  # fmt: skip
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ROLE_GROUPS[Role.ACCOUNTANT]: [
@@ -30,6 +32,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "refunds.view_refund",
         "refunds.add_refund",
         "refunds.view_creditnote",
+        "refunds.add_creditnote",
+        "payments.view_payment",
+        "payments.add_payment",
+        "payments.change_payment",
+        "payments.view_bankstatement",
+        "payments.add_bankstatement",
         "activity.view_activitylog",
         "activity.view_alert",
         "activity.change_alert",

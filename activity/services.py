@@ -20,7 +20,7 @@ from .texts import Message
 logger = logging.getLogger(__name__)
 
 
-def log_entry(
+def log_event(
     *,
     record: TrackedRecord,
     process: str,
@@ -35,15 +35,16 @@ def log_entry(
     task_id: str = "",
     worker: str = "",
     duration_ms: int | None = None,
+    save: bool = True,
 ) -> ActivityLog:
-    """An Activity Log entry about ``record``, not saved yet (``log_event`` saves one,
-    ``queue_records`` many in one INSERT).
+    """Append an Activity Log entry about ``record`` (with ``save=False``, build it only:
+    ``queue_records`` saves many in one INSERT).
 
     A ``Message`` (activity.texts) is stored as its code and parameters, shown in each
     reader's language; a plain string (a failure's technical text, which readers see
     explained by its cause) is kept as it is."""
     coded = message if isinstance(message, Message) else None
-    return ActivityLog(
+    entry = ActivityLog(
         organisation_id=record.organisation_id,
         process=process,
         event=event,
@@ -63,41 +64,8 @@ def log_entry(
         worker=worker,
         duration_ms=duration_ms,
     )
-
-
-def log_event(
-    *,
-    record: TrackedRecord,
-    process: str,
-    event: str,
-    actor: User | None = None,
-    level: str = Level.INFO,
-    cause: str = "",
-    message: str | Message = "",
-    details: dict | None = None,
-    attempt: int = 0,
-    trigger: str = Trigger.SYSTEM,
-    task_id: str = "",
-    worker: str = "",
-    duration_ms: int | None = None,
-) -> ActivityLog:
-    """Append an entry (see ``log_entry``)."""
-    entry = log_entry(
-        record=record,
-        process=process,
-        event=event,
-        actor=actor,
-        level=level,
-        cause=cause,
-        message=message,
-        details=details,
-        attempt=attempt,
-        trigger=trigger,
-        task_id=task_id,
-        worker=worker,
-        duration_ms=duration_ms,
-    )
-    entry.save()
+    if save:
+        entry.save()
     return entry
 
 
@@ -316,7 +284,8 @@ def queue_records(
     process = processes.for_model(model)
     records = model.objects.requeue_many(ids, from_statuses=from_statuses, batch=uuid.uuid4().hex)
     ActivityLog.objects.bulk_create(
-        log_entry(
+        log_event(
+            save=False,
             record=record,
             process=process.name,
             event=event,

@@ -69,11 +69,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "anymail",
+    "simple_history",
     "accounts",
     "activity",
     "invoices",
     "emails",
     "refunds",
+    "payments",
     "support",
     "incidents",
 ]
@@ -92,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Who made each change recorded by django-simple-history (the admin audit trail).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "commbilling.urls"

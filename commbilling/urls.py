@@ -16,6 +16,7 @@ urlpatterns = [
     path("invoices/", include("invoices.urls")),
     path("support/", include("support.urls")),
     path("refunds/", include("refunds.urls")),
+    path("payments/", include("payments.urls")),
     path("emails/", include("emails.urls")),
     path("incidents/", include("incidents.urls")),
 ]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 
 from activity.admin import RetryFailedMixin
 
@@ -68,3 +69,17 @@ class EmailMessageAdmin(RetryFailedMixin, admin.ModelAdmin):
     inlines = [EmailAttemptInline]
     actions = ["retry_failed"]
     show_full_result_count = False
+
+    # A sent e-mail is what the customer received: read-only, never deleted.
+    def has_change_permission(self, request, obj=None) -> bool:
+        sent = obj is not None and obj.sent_at is not None
+        return not sent and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        sent = obj is not None and obj.sent_at is not None
+        return not sent and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions

@@ -38,6 +38,8 @@ class EmailMessage(TrackedRecord):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
         BOUNCED = "bounced", _("Bounced")
+        # A reminder whose invoice was paid (or cancelled) before it left: never sent.
+        CANCELLED = "cancelled", pgettext_lazy("e-mail status", "Not sent (paid)")
 
     class Kind(models.TextChoices):
         INVOICE = "invoice", _("Invoice")

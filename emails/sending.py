@@ -165,11 +165,33 @@ def _queue_id(reply: str) -> str:
     return ""
 
 
+def _reminder_no_longer_due(message: EmailMessage) -> bool:
+    """A payment reminder is never sent for an invoice paid (or cancelled by credit note)
+    since it was queued: checked right before the message is built and sent, after the
+    claim. A payment committed while the SMTP conversation is under way (milliseconds)
+    cannot be seen; one committed before it always is."""
+    if message.kind != EmailMessage.Kind.REMINDER or message.invoice_id is None:
+        return False
+    invoice = Invoice.objects.get(pk=message.invoice_id)
+    if invoice.status in Invoice.OPEN_STATUSES and invoice.amount_remaining > 0:
+        return False
+    EmailMessage.objects.transition(
+        message,
+        to=EmailMessage.Status.CANCELLED,
+        from_statuses=[EmailMessage.STATUS_RUNNING],
+        smtp_reply=f"Not sent: invoice {invoice} is {invoice.status} "
+        f"(remaining {invoice.amount_remaining})",
+    )
+    return True
+
+
 def send_email(*, message: EmailMessage) -> None:
     """Send one message (the e-mail automation's execute). Raises the cause of a failure."""
     message.refresh_from_db()
     if message.is_accepted:
         return  # accepted on an earlier attempt: never sent twice
+    if _reminder_no_longer_due(message):
+        return
     recipients = _recipients(message)
     mail = _build(message, recipients)
     company = company_settings_for(message.organisation)

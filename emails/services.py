@@ -196,12 +196,13 @@ def _queue_invoice_email(
 
 
 def queue_email_of_generated_invoice(
-    *, record_id: int, organisation_id: int, new_status: str, **kwargs: object
+    *, record_id: int, organisation_id: int, old_status: str, new_status: str, **kwargs: object
 ) -> None:
     """Receiver of activity.signals.status_changed for invoices: once an invoice is
     generated, its e-mail is queued (when the company settings say so), in the same
-    transaction."""
-    if new_status != Invoice.Status.GENERATED:
+    transaction. Only when generation ends: an invoice back to Générée because a payment
+    was cancelled is not e-mailed again."""
+    if new_status != Invoice.Status.GENERATED or old_status != Invoice.STATUS_RUNNING:
         return
     invoice = Invoice.objects.select_related("organisation", "customer").get(pk=record_id)
     if company_settings_for(invoice.organisation).auto_send_invoices:
@@ -275,9 +276,10 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
     queued = 0
     for index, step in enumerate(steps):
         invoices = Invoice.objects.filter(
-            status__in=[Invoice.Status.GENERATED, Invoice.Status.SENT],
+            status__in=Invoice.OPEN_STATUSES,
             due_date__lte=today - timedelta(days=step),
-            amount_paid__lt=F("total_incl_vat"),
+            # Still owed: invoiced minus credited, minus paid and not refunded.
+            total_incl_vat__gt=F("amount_credited") + F("amount_paid") - F("amount_refunded"),
         ).exclude(emails__reminder_step=step)
         if index + 1 < len(steps):
             invoices = invoices.filter(due_date__gt=today - timedelta(days=steps[index + 1]))

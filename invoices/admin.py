@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
+from simple_history.admin import SimpleHistoryAdmin
 
 from activity.admin import RetryFailedMixin
 from commbilling.admin import LocalizedNumbersAdmin
@@ -6,8 +8,27 @@ from commbilling.admin import LocalizedNumbersAdmin
 from .models import Customer, Invoice, InvoiceLine, NumberSequence
 
 
+class FrozenWhenIssuedMixin:
+    """Issued documents are read-only in the admin and cannot be deleted (CGI art. 242
+    nonies A): corrections go through a credit note. Bulk deletion is not offered."""
+
+    def is_frozen(self, obj) -> bool:
+        return obj is not None and bool(getattr(obj, "number", None))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self.is_frozen(obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self.is_frozen(obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)  # type: ignore[misc]
+        actions.pop("delete_selected", None)
+        return actions
+
+
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(SimpleHistoryAdmin):
     list_display = ["legal_name", "organisation", "customer_type", "email", "city", "siren"]
     list_filter = ["organisation", "customer_type", "country"]
     search_fields = ["legal_name", "email", "siren", "vat_number"]
@@ -18,9 +39,21 @@ class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
 
+    def _issued(self, obj) -> bool:
+        return obj is not None and bool(obj.number)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._issued(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._issued(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._issued(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Invoice)
-class InvoiceAdmin(RetryFailedMixin, LocalizedNumbersAdmin):
+class InvoiceAdmin(FrozenWhenIssuedMixin, RetryFailedMixin, LocalizedNumbersAdmin):
     list_display = [
         "__str__",
         "organisation",
@@ -51,6 +84,12 @@ class InvoiceAdmin(RetryFailedMixin, LocalizedNumbersAdmin):
         "total_excl_vat",
         "total_vat",
         "total_incl_vat",
+        "amount_paid",
+        "amount_credited",
+        "amount_refunded",
+        "paid_at",
+        "seller",
+        "buyer",
     ]
     raw_id_fields = ["customer"]
     inlines = [InvoiceLineInline]

@@ -19,7 +19,7 @@ from commbilling.forms import (
 from commbilling.l10n import format_amount, format_percent
 from commbilling.vat import FRENCH_VAT_RATES
 
-from .models import Customer, Invoice, InvoiceLine
+from .models import Customer, Invoice, InvoiceLine, OperationCategory, VatCategory
 
 CUSTOMER_FIELDS = [
     "customer_type",
@@ -34,6 +34,11 @@ CUSTOMER_FIELDS = [
     "siret",
     "vat_number",
     "payment_reference",
+    "iban",
+    "delivery_street",
+    "delivery_postal_code",
+    "delivery_city",
+    "delivery_country",
     "language",
 ]
 
@@ -54,6 +59,12 @@ class CustomerForm(forms.ModelForm):
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].upper()
+
+    def clean_delivery_country(self) -> str:
+        return self.cleaned_data["delivery_country"].upper()
+
+    def clean_iban(self) -> str:
+        return self.cleaned_data["iban"].replace(" ", "").upper()
 
 
 class _RequiredFieldsMixin:
@@ -109,14 +120,40 @@ def _vat_choice(value: Decimal | str | None) -> str:
 class InvoiceForm(forms.ModelForm):
     class Meta:
         model = Invoice
-        fields = ["customer", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        fields = [
+            "customer",
+            "operation_category",
+            "delivery_date",
+            "period_start",
+            "period_end",
+            "notes",
+        ]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "delivery_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if bool(start) != bool(end):
+            self.add_error("period_end", _("Give both ends of the service period, or neither."))
+        elif start and end and start > end:
+            self.add_error("period_end", _("The period ends before it starts."))
+        return cleaned
 
     def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         customers: QuerySet[Customer] = Customer.objects.for_organisation(organisation)
         self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
         self.fields["notes"].label = _("Issue notes")
+        # Older clients and API-like posts may omit it: services, the common case.
+        self.fields["operation_category"].required = False
+
+    def clean_operation_category(self) -> str:
+        return self.cleaned_data["operation_category"] or OperationCategory.SERVICES
 
 
 class InvoiceLineForm(forms.ModelForm):
@@ -126,7 +163,14 @@ class InvoiceLineForm(forms.ModelForm):
 
     class Meta:
         model = InvoiceLine
-        fields = ["description", "quantity", "unit_price", "vat_rate"]
+        fields = [
+            "description",
+            "quantity",
+            "unit_price",
+            "vat_rate",
+            "vat_category",
+            "vat_exemption_reason",
+        ]
         field_classes = {"quantity": QuantityField, "unit_price": MoneyField}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -140,9 +184,25 @@ class InvoiceLineForm(forms.ModelForm):
             MinValueValidator(Decimal("0")),
             MaxValueValidator(MAX_UNIT_PRICE),
         ]
+        self.fields["vat_category"].required = False
+        self.fields["vat_exemption_reason"].widget.attrs["placeholder"] = _(
+            "art. 261-4-4° of the CGI"
+        )
         current = self.initial.get("vat_rate")
         if current is not None:
             self.initial["vat_rate"] = _vat_choice(current)
+
+    @property
+    def changed_data(self) -> list[str]:
+        # An omitted category means the default: it does not make an extra line "changed".
+        return [
+            name
+            for name in super().changed_data
+            if not (name == "vat_category" and not self.data.get(self.add_prefix(name)))
+        ]
+
+    def clean_vat_category(self) -> str:
+        return self.cleaned_data["vat_category"] or VatCategory.STANDARD
 
     def clean(self) -> dict:
         data = super().clean()
@@ -186,7 +246,14 @@ def line_formset_class(*, extra: int) -> type[forms.BaseInlineFormSet]:
         InvoiceLine,
         form=InvoiceLineForm,
         formset=BaseLineFormSet,
-        fields=["description", "quantity", "unit_price", "vat_rate"],
+        fields=[
+            "description",
+            "quantity",
+            "unit_price",
+            "vat_rate",
+            "vat_category",
+            "vat_exemption_reason",
+        ],
         extra=extra,
         can_delete=True,
         max_num=MAX_INVOICE_LINES,

@@ -10,6 +10,7 @@ process.
 
 import mimetypes
 import ssl
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from urllib.request import url2pathname
@@ -85,17 +86,38 @@ def render_pdf(
     return document.write_pdf(font_config=font_config())
 
 
+def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
+    """The seller and buyer blocks of pdf/base.html, from a document's snapshot."""
+    from .mentions import has_delivery_address
+
+    capital = seller.get("share_capital")
+    return {
+        "seller": seller,
+        "buyer": buyer,
+        "capital": Decimal(capital) if capital not in (None, "") else None,
+        "penalty_rate": Decimal(seller.get("late_penalty_rate") or "0"),
+        "delivery_address": has_delivery_address(buyer),
+    }
+
+
 def render_invoice_pdf(invoice) -> bytes:
-    company = company_settings_for(invoice.organisation)
+    """Renders the issued invoice from its own snapshot: editing the customer or the
+    company settings afterwards never changes the document."""
+    from .mentions import invoice_vat_wordings
+
+    lines = list(invoice.lines.all())
+    language = invoice.buyer.get("language") or "fr"
+    with translation.override(language):
+        wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
     return render_pdf(
         "invoices/invoice_pdf.html",
         {
+            **parties_context(seller=invoice.seller, buyer=invoice.buyer),
             "invoice": invoice,
-            "lines": list(invoice.lines.all()),
+            "lines": lines,
             "breakdown": invoice.vat_breakdown(),
-            "company": company,
-            "customer": invoice.customer,
+            "vat_wordings": wordings,
         },
-        company=company,
-        language=invoice.customer.language or "fr",
+        company=company_settings_for(invoice.organisation),
+        language=language,
     )

@@ -12,13 +12,14 @@ from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
 from commbilling.vat import FRENCH_VAT_RATES
 
-from . import texts
+from . import mentions, texts
+from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice
 from .numbering import take_next_number
 from .storage import store_pdf
 
 CUSTOMER_REQUIRED = ["legal_name", "street", "postal_code", "city", "country"]
-SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren", "vat_number"]
+SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren"]
 
 
 def _problem(record, field: str, fix_url: str, problem: str = "missing") -> FieldProblem:
@@ -39,7 +40,7 @@ def customer_problems(customer: Customer) -> list[FieldProblem]:
     if customer.is_business:
         if customer.country == "FR" and not customer.siren:
             problems.append(_problem(customer, "siren", url))
-        elif customer.country and customer.country != "FR" and not customer.vat_number:
+        elif customer.country in EU_COUNTRIES - {"FR"} and not customer.vat_number:
             problems.append(_problem(customer, "vat_number", url))
     for field in ("siren", "siret", "vat_number"):
         value = getattr(customer, field)
@@ -54,6 +55,10 @@ def customer_problems(customer: Customer) -> list[FieldProblem]:
 def settings_problems(company: CompanySettings) -> list[FieldProblem]:
     url = reverse("accounts:company_settings")
     problems = [_problem(company, f, url) for f in SETTINGS_REQUIRED if not getattr(company, f)]
+    # A business under the franchise en base may have no VAT number (CGI art. 293 B).
+    if not company.vat_number and company.vat_regime != CompanySettings.VatRegime.FRANCHISE:
+        problems.append(_problem(company, "vat_number", url))
+    problems += mentions.seller_problems(company)
     for field in ("siren", "vat_number", "invoice_prefix", "default_vat_rate"):
         value = getattr(company, field)
         if value in ("", None):
@@ -85,11 +90,10 @@ def invoice_problems(invoice: Invoice) -> list[FieldProblem]:
             )
         )
     for line in lines:
-        if line.vat_rate not in FRENCH_VAT_RATES:
-            problems.append(_problem(line, "vat_rate", url, "invalid"))
         if line.quantity <= 0:
             problems.append(_problem(line, "quantity", url, "invalid"))
-    return problems
+    company = company_settings_for(invoice.organisation)
+    return problems + mentions.line_problems(invoice, lines, company)
 
 
 def check_invoice_ready(invoice: Invoice) -> tuple[list[FieldProblem], list[FieldProblem]]:
@@ -115,12 +119,17 @@ def assign_invoice_number(*, invoice: Invoice, today: date | None = None) -> Inv
     )
     locked.issue_date = today
     locked.due_date = today + timedelta(days=company.payment_terms_days)
+    locked.seller = mentions.seller_snapshot(company)
+    locked.buyer = mentions.buyer_snapshot(locked.customer)
     locked.recompute_totals()
+    # One save: from here on the invoice is frozen (models.Invoice.save, migration 0003).
     locked.save(
         update_fields=[
             "number",
             "issue_date",
             "due_date",
+            "seller",
+            "buyer",
             "total_excl_vat",
             "total_vat",
             "total_incl_vat",
@@ -170,3 +179,26 @@ def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigge
             trigger=trigger,
             message=texts.GENERATION_REQUESTED(actor=actor.get_username()) if actor else "",
         )
+
+
+def settle_invoice_status(*, invoice: Invoice) -> None:
+    """Save the invoice's amounts and move it to the status they call for (Partiellement
+    payée, Payée, Annulée), through its queryset like every status change. The caller holds
+    the invoice row lock (select_for_update)."""
+    sent = invoice.status == Invoice.Status.SENT or (
+        invoice.emails.filter(kind="invoice", sent_at__isnull=False).exists()
+    )
+    status = invoice.settlement_status(sent=sent)
+    paid_at = (invoice.paid_at or timezone.now()) if status == Invoice.Status.PAID else None
+    amounts = {
+        "amount_paid": invoice.amount_paid,
+        "amount_credited": invoice.amount_credited,
+        "amount_refunded": invoice.amount_refunded,
+        "paid_at": paid_at,
+        "updated_at": timezone.now(),
+    }
+    if status == invoice.status:
+        Invoice.objects.filter(pk=invoice.pk).update(**amounts)
+    else:
+        Invoice.objects.transition(invoice, to=status, from_statuses=[invoice.status], **amounts)
+    invoice.status, invoice.paid_at = status, paid_at

@@ -251,6 +251,12 @@ def invoice_detail(request: OrganisationHttpRequest, pk: int) -> TemplateRespons
         "invoices/detail.html",
         {
             **_fix_context(request, invoice),
+            "payments": invoice.payments.select_related("recorded_by", "cancelled_by"),
+            "credit_notes": invoice.credit_notes.all(),
+            "can_record_payment": invoice.status in Invoice.OPEN_STATUSES,
+            "can_credit": invoice.is_issued
+            and invoice.status in Invoice.SETTLEMENT_STATUSES
+            and invoice.amount_due > 0,
             "record": invoice,
             "lines": invoice.lines.all(),
             "breakdown": invoice.vat_breakdown(),

@@ -3,7 +3,7 @@ from django.contrib import admin
 from activity.admin import RetryFailedMixin
 from commbilling.admin import LocalizedNumbersAdmin
 
-from .models import CreditNote, Refund
+from .models import CreditNote, CreditNoteLine, Refund
 
 
 @admin.register(Refund)
@@ -35,26 +35,31 @@ class RefundAdmin(RetryFailedMixin, LocalizedNumbersAdmin):
         return False  # refunds are requested on an invoice, where the balance is checked
 
 
+class CreditNoteLineInline(admin.TabularInline):
+    model = CreditNoteLine
+    extra = 0
+    can_delete = False
+    fields = ["description", "quantity", "unit_price", "vat_rate", "vat_category"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(CreditNote)
 class CreditNoteAdmin(LocalizedNumbersAdmin):
-    list_display = ["number", "organisation", "invoice", "amount", "issued_at"]
-    list_filter = ["organisation"]
+    """Read-only: an issued credit note never changes and is never deleted."""
+
+    list_display = ["number", "organisation", "invoice", "kind", "amount", "issued_at"]
+    list_filter = ["kind", "organisation"]
     search_fields = ["number", "invoice__number"]
     list_select_related = ["organisation", "invoice"]
-    readonly_fields = [
-        "organisation",
-        "number",
-        "refund",
-        "invoice",
-        "amount",
-        "total_excl_vat",
-        "total_vat",
-        "vat_breakdown",
-        "pdf",
-        "issued_at",
-    ]
+    inlines = [CreditNoteLineInline]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

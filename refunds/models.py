@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import CompanySettings, Organisation, OrganisationQuerySet
 from activity.errors import AutomationError
 from activity.models import TrackedQuerySet, TrackedRecord
-from invoices.models import ZERO, Invoice
+from invoices.models import ZERO, FrozenDocumentError, Invoice, InvoiceLine, VatCategory
 
 
 class RefundQuerySet(TrackedQuerySet):
@@ -156,30 +156,66 @@ class Refund(TrackedRecord):
         Refund.objects.filter(pk=self.pk).update(provider_responses=self.provider_responses)
 
 
+class CreditNoteQuerySet(OrganisationQuerySet):
+    def update(self, **kwargs):
+        if set(kwargs) - CreditNote.BOOKKEEPING_FIELDS:
+            raise FrozenDocumentError("An issued credit note cannot change.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise FrozenDocumentError("An issued credit note cannot be deleted.")
+
+
 class CreditNote(models.Model):
-    """The avoir: numbered in its own gapless series, issued when the refund is done."""
+    """The avoir, numbered in its own gapless series (AV-): it corrects or cancels an
+    issued invoice, in full or in part, with a reason, or records a refund. Issued once,
+    it never changes (only its PDF path is written after it is rendered)."""
+
+    class Kind(models.TextChoices):
+        CANCELLATION = "cancellation", _("Cancellation of the invoice")
+        PARTIAL = "partial", _("Partial credit note")
+        REFUND = "refund", _("Refund")
+
+    BOOKKEEPING_FIELDS = frozenset({"pdf"})
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
     )
     number = models.CharField(_("number"), max_length=32, editable=False)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.REFUND)
     refund = models.OneToOneField(
-        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="credit_note"
+        Refund,
+        verbose_name=_("refund"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_note",
     )
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="credit_notes"
     )
+    reason = models.TextField(_("reason"), blank=True)
     amount = models.DecimalField(_("total incl. VAT"), max_digits=14, decimal_places=2)
     total_excl_vat = models.DecimalField(
         _("total excl. VAT"), max_digits=14, decimal_places=2, default=ZERO
     )
     total_vat = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2, default=ZERO)
-    # [{"rate": "20.00", "base": "100.00", "vat": "20.00", "total": "120.00"}, ...]
+    # [{"category": "S", "rate": "20.00", "base": "100.00", "vat": "20.00", "total": "120.00"}]
     vat_breakdown = models.JSONField(_("VAT per rate"), default=list)
+    seller = models.JSONField(_("seller at issue"), default=dict, blank=True)
+    buyer = models.JSONField(_("buyer at issue"), default=dict, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="credit_notes/", blank=True, max_length=200)
     issued_at = models.DateTimeField(_("issued at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
-    objects = OrganisationQuerySet.as_manager()
+    objects = CreditNoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -188,11 +224,75 @@ class CreditNote(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "number"], name="credit_note_number_unique_per_org"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="credit_note_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args, **kwargs) -> None:
+        issued_state = getattr(self, "_issued_state", None)
+        if issued_state:
+            changed = [k for k, v in issued_state.items() if self.__dict__.get(k) != v]
+            if changed:
+                raise FrozenDocumentError(
+                    f"Credit note {self.number} is issued: {', '.join(changed)} cannot change."
+                )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return self.refund.get_absolute_url()
+        return self.refund.get_absolute_url() if self.refund_id else self.invoice.get_absolute_url()
+
+    def delete(self, *args, **kwargs):
+        raise FrozenDocumentError(f"Credit note {self.number} is issued: it cannot be deleted.")
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance._issued_state = {
+            f.attname: instance.__dict__[f.attname]
+            for f in cls._meta.concrete_fields
+            if f.name not in cls.BOOKKEEPING_FIELDS and f.attname in instance.__dict__
+        }
+        return instance
+
+
+class CreditNoteLine(models.Model):
+    """What a correction credits, line by line (amounts positive, printed negative)."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    vat_category = models.CharField(
+        _("VAT category"), max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
+    )
+    vat_exemption_reason = models.CharField(_("VAT exemption reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise FrozenDocumentError("Lines of an issued credit note cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise FrozenDocumentError("Lines of an issued credit note cannot be deleted.")
+
+    total_excl_vat = InvoiceLine.total_excl_vat
+    vat_amount = InvoiceLine.vat_amount
+    total_incl_vat = InvoiceLine.total_incl_vat

@@ -19,10 +19,9 @@ from activity.models import Cause, Event, Level, Trigger
 from emails.models import EmailMessage
 from emails.services import create_email
 from invoices.models import ZERO, Invoice, round_money
-from invoices.numbering import take_next_number
-from invoices.storage import store_pdf
 
 from . import providers, texts
+from .credit_notes import create_credit_note
 from .models import CreditNote, Refund
 
 logger = logging.getLogger(__name__)
@@ -190,9 +189,23 @@ def execute_refund(*, refund: Refund) -> None:
 def _prepare_transfer(*, refund: Refund) -> None:
     """Manual provider: the transfer details; an accountant confirms once the money left."""
     customer = refund.invoice.customer
+    if not customer.iban:
+        # The money goes to the customer's own account (validated with schwifty).
+        raise MissingData(
+            [
+                FieldProblem(
+                    model="customer",
+                    object_id=customer.pk,
+                    record=str(customer),
+                    field="iban",
+                    label=str(customer._meta.get_field("iban").verbose_name),
+                    fix_url=customer.get_absolute_url(),
+                )
+            ]
+        )
     details = {
         "beneficiary": customer.legal_name,
-        "account": customer.payment_reference,
+        "account": customer.iban,
         "amount": str(refund.amount),
         "currency": refund.invoice.currency,
         "reference": f"{refund.reference} {refund.invoice.number or ''}".strip(),
@@ -307,35 +320,27 @@ def credit_note_breakdown(invoice: Invoice, amount: Decimal) -> list[dict[str, D
     return parts
 
 
-def credit_note_path(credit_note: CreditNote) -> str:
-    return f"credit_notes/{credit_note.organisation_id}/{credit_note.number}.pdf"
-
-
-def _issue_credit_note(*, refund: Refund, invoice: Invoice) -> CreditNote:
-    from .pdf import render_credit_note_pdf
-
-    company = company_settings_for(invoice.organisation)
-    now = timezone.now()
-    parts = credit_note_breakdown(invoice, refund.amount)
-    credit_note = CreditNote.objects.create(
-        organisation=invoice.organisation,
-        number=take_next_number(
-            organisation=invoice.organisation,
-            kind="credit_note",
-            prefix=company.credit_note_prefix,
-            year=timezone.localdate(now).year,
-        ),
-        refund=refund,
+def _issue_credit_note(*, refund: Refund, invoice: Invoice) -> CreditNote | None:
+    """The refund's credit note, for the part of it that no correction credit note
+    (credit_notes.credit_invoice) covers already: a refund of an invoice cancelled by
+    credit note pays money back without crediting the invoice a second time."""
+    credited_not_refunded = invoice.amount_credited - invoice.amount_refunded
+    amount = refund.amount - max(credited_not_refunded, ZERO)
+    if amount <= ZERO:
+        return None
+    parts = credit_note_breakdown(invoice, amount)
+    credit_note = create_credit_note(
         invoice=invoice,
-        amount=refund.amount,
+        kind=CreditNote.Kind.REFUND,
+        reason=refund.reason,
+        amount=amount,
         total_excl_vat=sum((p["base"] for p in parts), ZERO),
         total_vat=sum((p["vat"] for p in parts), ZERO),
-        vat_breakdown=[{k: str(v) for k, v in p.items()} for p in parts],
-        issued_at=now,
+        parts=parts,
+        actor=refund.requested_by,
+        refund=refund,
     )
-    content = render_credit_note_pdf(credit_note, parts=parts, company=company)
-    credit_note.pdf = store_pdf(path=credit_note_path(credit_note), content=content)
-    credit_note.save(update_fields=["pdf"])
+    invoice.amount_credited += amount
     return credit_note
 
 
@@ -362,9 +367,9 @@ def settle_refunded(
     ):
         return False
     locked.refresh_from_db()
-    invoice.amount_refunded += locked.amount
-    invoice.save(update_fields=["amount_refunded", "updated_at"])
     credit_note = _issue_credit_note(refund=locked, invoice=invoice)
+    invoice.amount_refunded += locked.amount
+    invoice.save(update_fields=["amount_refunded", "amount_credited", "updated_at"])
     if actor is not None:
         activity.log_event(
             record=locked,
@@ -374,10 +379,13 @@ def settle_refunded(
             trigger=Trigger.USER,
             message=texts.TRANSFER_CONFIRMED(
                 actor=actor.get_username(), credit_note=credit_note.number
-            ),
+            )
+            if credit_note is not None
+            else texts.TRANSFER_CONFIRMED_CREDITED_BEFORE(actor=actor.get_username()),
         )
-    # In this transaction: the credit note and its e-mail exist together or not at all.
-    notify_credit_note(credit_note)
+    if credit_note is not None:
+        # In this transaction: the credit note and its e-mail exist together or not at all.
+        notify_credit_note(credit_note)
     refund.status = locked.status
     return True
 

@@ -33,6 +33,11 @@ TRANSFER_CONFIRMED = texts.define(
     _("Transfer confirmed by %(actor)s; credit note %(credit_note)s"),
     legacy=r"Transfer confirmed by (?P<actor>\S+); credit note (?P<credit_note>\S+)",
 )
+# The invoice was cancelled by credit note before the money went back: no second one.
+TRANSFER_CONFIRMED_CREDITED_BEFORE = texts.define(
+    "refunds.transfer_confirmed_credited_before",
+    _("Transfer confirmed by %(actor)s; the invoice was already credited"),
+)
 NOT_ASKED = texts.define(
     "refunds.reconciliation_not_asked",
     _("Reconciliation: the provider could not be asked (%(error)s); still to check"),

@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/reconcile/", views.refund_reconcile, name="reconcile"),
     path("<int:pk>/credit-note.pdf", views.credit_note_pdf, name="credit_note_pdf"),
     path("invoice/<int:invoice_pk>/new/", views.refund_request, name="request"),
+    path("invoice/<int:invoice_pk>/credit-note/", views.credit_invoice, name="credit_invoice"),
+    path("credit-notes/<int:pk>.pdf", views.credit_note_file, name="credit_note_file"),
 ]

@@ -9,12 +9,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import accountant_required
 from activity.models import ActivityLog
 from commbilling.http import OrganisationHttpRequest
+from commbilling.l10n import format_amount
 from commbilling.pagination import keyset_paginate
 from invoices.models import Invoice
 
-from . import services
-from .forms import RefundFilterForm, RefundRequestForm
-from .models import Refund
+from . import credit_notes, services
+from .forms import CreditNoteForm, RefundFilterForm, RefundRequestForm
+from .models import CreditNote, Refund
 
 
 def _get_refund_for_user(request: OrganisationHttpRequest, pk: int) -> Refund:
@@ -190,5 +191,58 @@ def credit_note_pdf(request: OrganisationHttpRequest, pk: int) -> FileResponse:
         credit_note.pdf.open("rb"),
         as_attachment=request.GET.get("inline") != "1",
         filename=f"{credit_note.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+# --- Credit notes (corrections) ------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@accountant_required
+def credit_invoice(request: OrganisationHttpRequest, invoice_pk: int) -> HttpResponse:
+    """ "Annuler par avoir" (the whole invoice) or "Avoir partiel" (?partial=1: chosen
+    lines, quantities and prices), with a reason."""
+    invoice = _get_invoice_for_user(request, invoice_pk)
+    _require(request, "refunds.add_creditnote")
+    partial = request.GET.get("partial") == "1"
+    lines = list(invoice.lines.all())
+    form = CreditNoteForm(request.POST or None, lines=lines, partial=partial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = credit_notes.credit_invoice(
+                invoice=invoice,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                lines=form.credited_lines() if partial else None,
+            )
+        except credit_notes.CreditNoteRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                _("Credit note %(number)s issued for %(amount)s.")
+                % {"number": note.number, "amount": format_amount(note.amount)},
+            )
+            return redirect(invoice)
+    return TemplateResponse(
+        request,
+        "refunds/credit_invoice.html",
+        {"invoice": invoice, "form": form, "partial": partial},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+@accountant_required
+def credit_note_file(request: OrganisationHttpRequest, pk: int) -> FileResponse:
+    _require(request, "refunds.view_creditnote")
+    note = get_object_or_404(CreditNote.objects.for_organisation(request.organisation), pk=pk)
+    if not note.pdf:
+        raise Http404(_("This credit note has no PDF."))
+    return FileResponse(
+        note.pdf.open("rb"),
+        as_attachment=request.GET.get("inline") != "1",
+        filename=f"{note.number}.pdf",
         content_type="application/pdf",
     )

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth.models import Group
 
 from accounts.models import ROLE_GROUPS, CompanySettings, Organisation, Role, User
-from invoices.models import Customer, Invoice, InvoiceLine
+from invoices.models import Customer, Invoice, InvoiceLine, VatCategory
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -29,6 +29,10 @@ class CompanySettingsFactory(factory.django.DjangoModelFactory):
 
     organisation = factory.SubFactory(OrganisationFactory, company_settings=None)
     legal_name = "Atelier Test SARL"
+    legal_form = "SARL"
+    share_capital = Decimal("10000.00")
+    registry = CompanySettings.Registry.RCS
+    registry_city = "Paris"
     street = "12 rue des Lilas"
     postal_code = "75011"
     city = "Paris"
@@ -72,10 +76,14 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     city = "Lyon"
     country = "FR"
     siren = "542051180"
+    iban = "FR7630006000011234567890189"
     customer_type = Customer.Type.BUSINESS
 
 
 class InvoiceFactory(factory.django.DjangoModelFactory):
+    """A draft with lines; given a ``number``, an issued invoice: created as a draft, its
+    lines added, then numbered with its parties' snapshot in one save, as issuing does."""
+
     class Meta:
         model = Invoice
         skip_postgeneration_save = True
@@ -85,10 +93,22 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
         CustomerFactory, organisation=factory.SelfAttribute("..organisation")
     )
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        issued = {
+            key: kwargs.pop(key)
+            for key in ("number", "issue_date", "due_date", "total_incl_vat")
+            if key in kwargs
+        }
+        invoice = super()._create(model_class, *args, **kwargs)
+        invoice._issue_with = issued
+        return invoice
+
     @factory.post_generation
     def lines(self, create, extracted, **kwargs):
         specs = extracted if extracted is not None else [("Conseil", "2", "100.00", "20")]
-        for position, (description, quantity, price, rate) in enumerate(specs):
+        for position, spec in enumerate(specs):
+            description, quantity, price, rate, *category = spec
             InvoiceLine.objects.create(
                 invoice=self,
                 position=position,
@@ -96,7 +116,18 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
                 quantity=Decimal(quantity),
                 unit_price=Decimal(price),
                 vat_rate=Decimal(rate),
+                vat_category=category[0] if category else VatCategory.STANDARD,
             )
         self.recompute_totals()
+        issued = getattr(self, "_issue_with", {})
+        if issued.get("number"):
+            from accounts.models import CompanySettings
+            from invoices.mentions import buyer_snapshot, seller_snapshot
+
+            company, _ = CompanySettings.objects.get_or_create(organisation=self.organisation)
+            self.seller = seller_snapshot(company)
+            self.buyer = buyer_snapshot(self.customer)
+        for key, value in issued.items():
+            setattr(self, key, value)
         if create:
             self.save()

@@ -11,6 +11,11 @@ URL = reverse("accounts:company_settings")
 def _form_data(**overrides):
     data = {
         "legal_name": "Atelier Test SARL",
+        "legal_form": "SARL",
+        "share_capital": "10 000,00",
+        "registry": "RCS",
+        "registry_city": "Paris",
+        "vat_regime": "standard",
         "street": "1 rue de la Paix",
         "postal_code": "75002",
         "city": "Paris",
@@ -38,6 +43,7 @@ def test_an_admin_saves_valid_settings_normalised(admin_client_org, organisation
     company = CompanySettings.objects.get(organisation=organisation)
     assert company.siren == "732829320"
     assert company.vat_number == "FR44732829320"
+    assert (company.legal_form, str(company.share_capital)) == ("SARL", "10000.00")
     assert company.iban == "FR1420041010050500013M02606"
 
 

@@ -65,6 +65,8 @@ def test_a_customer_fix_names_the_fields_by_their_verbose_names(
 ):
     from django.urls import reverse
 
+    from invoices.services import customer_problems
+
     invoice = InvoiceFactory(organisation=organisation, customer__street="")
     services.record_failure(
         record=invoice,
@@ -72,19 +74,7 @@ def test_a_customer_fix_names_the_fields_by_their_verbose_names(
         process=invoice.process.name,
         cause="missing_data",
         message="missing street",
-        details={
-            "fields": [
-                {
-                    "model": "customer",
-                    "object_id": invoice.customer_id,
-                    "record": str(invoice.customer),
-                    "field": "street",
-                    "label": "street",
-                    "problem": "missing",
-                    "fix_url": "",
-                }
-            ]
-        },
+        details={"fields": [p.as_dict() for p in customer_problems(invoice.customer)]},
         attempt=1,
     )
 

@@ -47,3 +47,27 @@ def test_the_amount_column_still_sorts_by_the_amount(admin_client_org, organisat
     response = admin_client_org.get(changelist, {"o": str(column)})
 
     assert [i.pk for i in response.context["cl"].result_list][:2] == [small.pk, large.pk]
+
+
+def test_bank_statement_lines_show_their_amounts_in_french(admin_client_org, organisation):
+    from datetime import date
+
+    from payments.models import BankStatement, BankStatementLine
+
+    statement = BankStatement.objects.create(
+        organisation=organisation, filename="releve.xml", source_format="camt053"
+    )
+    BankStatementLine.objects.create(
+        organisation=organisation,
+        statement=statement,
+        booking_date=date(2026, 11, 2),
+        amount=Decimal("12345.60"),
+    )
+
+    response = admin_client_org.get(
+        reverse("admin:payments_bankstatement_change", args=[statement.pk]),
+        headers={"accept-language": "fr"},
+    )
+
+    assert response.status_code == 200
+    assert f"12{NNBSP}345,60{NBSP}€" in response.content.decode()

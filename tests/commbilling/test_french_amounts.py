@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from emails.rendering import render
@@ -24,15 +25,16 @@ def _spaces(text: str) -> str:
 
 @pytest.fixture
 def invoice(organisation):
-    invoice = InvoiceFactory(
+    today = timezone.localdate()
+    # Issued with its dates: an issued invoice never changes afterwards.
+    return InvoiceFactory(
         organisation=organisation,
         number="F-2026-000042",
         customer__language="fr",
         lines=[("Conseil", "1", "1891.00", "20"), ("Livres", "1.5", "0.00", "5.5")],
+        issue_date=today,
+        due_date=today,
     )
-    invoice.issue_date = invoice.due_date = invoice.created_at.date()
-    invoice.save()
-    return invoice
 
 
 def test_the_invoice_page_shows_french_amounts_rates_and_quantities(
@@ -74,9 +76,16 @@ def test_the_invoice_pdf_shows_french_amounts(invoice):
     assert "2269.20" not in text
 
 
-def test_the_invoice_pdf_of_an_english_customer_shows_english_amounts(invoice):
-    invoice.customer.language = "en"
-    invoice.customer.save()
+def test_the_invoice_pdf_of_an_english_customer_shows_english_amounts(organisation):
+    # The PDF's language is the customer's when the invoice was issued (its snapshot).
+    invoice = InvoiceFactory(
+        organisation=organisation,
+        number="F-2026-000043",
+        customer__language="en",
+        lines=[("Conseil", "1", "1891.00", "20"), ("Livres", "1.5", "0.00", "5.5")],
+        issue_date=timezone.localdate(),
+        due_date=timezone.localdate(),
+    )
 
     reader = PdfReader(io.BytesIO(render_invoice_pdf(invoice)))
     text = _spaces(" ".join(page.extract_text() for page in reader.pages))

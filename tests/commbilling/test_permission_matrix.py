@@ -113,6 +113,9 @@ BOTH_METHODS = {
     "invoices:customer_create",
     "invoices:customer_edit",
     "invoices:fix_customer",
+    "payments:record",
+    "payments:statements",
+    "refunds:credit_invoice",
     "refunds:request",
 }
 METHOD_ROWS = [

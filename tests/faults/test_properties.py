@@ -10,9 +10,9 @@ the same once stored in and read back from the database.
 Numbering: whatever the order of issues in different series, and whichever of them roll
 back, each series holds 1, 2, 3… in the order of the commits: no gap, no duplicate.
 
-The proportional split of a refund over VAT rates (credit notes) is left to the legal
-invoices work (issue 10), which reworks credit notes: add its property here once it is
-on main.
+A refund's credit note splits the refunded amount over the invoice's VAT rates in
+proportion, half-up to the cent: its parts add up to the amount exactly, each part's
+base and VAT add up to it, and a full refund gives back each rate's total.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -116,6 +116,36 @@ def test_vat_per_line_never_differs_from_vat_on_the_line_total_by_more_than_a_ce
     base = _line_cents(q, p)
     exact_vat = Decimal(base * r) / 1_000_000  # euros, unrounded
     assert abs(_euros(_vat_cents(base, r)) - exact_vat) <= Decimal("0.005")
+
+
+@DB_EXAMPLES
+@given(st.lists(lines, min_size=1, max_size=5), st.integers(min_value=0, max_value=10_000))
+def test_a_credit_note_splits_a_refund_over_the_rates_in_proportion_and_exactly(
+    organisation, specs, per_ten_thousand
+):
+    from refunds.services import credit_note_breakdown
+
+    assume(all(_line_cents(q, p) <= MAX_LINE_TOTAL * 100 for q, p, _ in specs))
+    invoice = InvoiceFactory(organisation=organisation, lines=[_spec(s) for s in specs])
+    total = invoice.total_incl_vat
+    assume(Decimal(0) < total <= MAX_INVOICE_TOTAL)
+    amount = round_money(total * per_ten_thousand / 10_000)  # 0 % to 100 % of the invoice
+
+    parts = credit_note_breakdown(invoice, amount)
+
+    assert sum(p["total"] for p in parts) == amount
+    buckets = [b for b in invoice.vat_breakdown() if b["base"] + b["vat"]]
+    for index, (part, bucket) in enumerate(zip(parts, buckets, strict=True)):
+        assert part["rate"] == bucket["rate"]
+        assert part["base"] + part["vat"] == part["total"]
+        assert part["base"] == round_money(part["total"] * 100 / (100 + part["rate"]))
+        assert part["total"] >= 0
+        exact = amount * (bucket["base"] + bucket["vat"]) / total
+        # Each rate within half a cent of its exact share; the last one takes the rest.
+        slack = Decimal("0.005") * (len(parts) if index == len(parts) - 1 else 1)
+        assert abs(part["total"] - exact) <= slack
+    if amount == total:
+        assert [p["total"] for p in parts] == [b["base"] + b["vat"] for b in buckets]
 
 
 class Rollback(Exception):

@@ -125,7 +125,7 @@ def test_a_secret_whose_key_was_removed_is_an_error_not_the_token(organisation, 
 def test_the_migration_encrypts_secrets_stored_in_clear_and_reverses(organisation):
     company = organisation.company_settings
     executor = MigrationExecutor(connection)
-    before, after = ("accounts", "0003_verbose_names"), ("accounts", "0004_secrets_encrypted")
+    before, after = ("accounts", "0006_history_names"), ("accounts", "0007_secrets_encrypted")
     executor.migrate([before])
     try:
         with connection.cursor() as cursor:

@@ -20,11 +20,10 @@ def _rows(response, delimiter):
 
 @pytest.fixture
 def invoices(organisation):
+    # An issued invoice is frozen: its date is set when it is created, not after.
     big = InvoiceFactory(organisation=organisation, number="F-2026-000101",
+                         issue_date=dt.date(2026, 11, 27), status="generated",
                          lines=[("Conseil", "1", "1891.00", "20")])  # fmt: skip
-    big.issue_date = dt.date(2026, 11, 27)
-    big.status = "generated"
-    big.save()
     InvoiceFactory(organisation=organisation)  # a draft
     return big
 

@@ -58,7 +58,13 @@ def _with_credit_note(ctx):
         issued_at=timezone.now(),
     )
     note.pdf.save(f"{note.number}.pdf", ContentFile(b"%PDF-1.7 test"))
+    ctx.credit_note = note
     return {"pk": refund.pk}
+
+
+def _credit_note(ctx):
+    _with_credit_note(ctx)
+    return {"pk": ctx.credit_note.pk}
 
 
 def _invoice(ctx):
@@ -74,4 +80,6 @@ MATRIX = [
     Row("refunds:confirm_transfer", RECORD, method="post", make=_awaiting_transfer),
     Row("refunds:reconcile", RECORD, method="post", make=_unknown),
     Row("refunds:credit_note_pdf", RECORD, make=_with_credit_note),
+    Row("refunds:credit_invoice", RECORD, make=_invoice),
+    Row("refunds:credit_note_file", RECORD, make=_credit_note),
 ]

@@ -28,7 +28,7 @@ def _transferred(organisation, accountant, capture, **customer) -> Refund:
     """A manual refund of 60 € whose transfer the accountant confirms."""
     invoice = paid_invoice(
         organisation,
-        customer__payment_reference="FR7630006000011234567890189",
+        customer__iban="FR7630006000011234567890189",
         **{f"customer__{name}": value for name, value in customer.items()},
     )
     refund = run_now(

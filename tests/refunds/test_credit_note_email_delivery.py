@@ -22,7 +22,7 @@ def test_the_customer_receives_the_credit_note_pdf_by_email(organisation, accoun
     invoice = paid_invoice(
         organisation,
         customer__email="compta@client.fr",
-        customer__payment_reference="FR7630006000011234567890189",
+        customer__iban="FR7630006000011234567890189",
     )
     refund = services.request_refund(
         invoice=invoice, amount=Decimal("60.00"), reason="Geste", requested_by=accountant

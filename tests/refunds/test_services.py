@@ -266,7 +266,7 @@ def test_reconciling_a_refund_the_provider_never_made_allows_a_safe_retry(
 def test_a_manual_refund_waits_for_the_transfer_then_issues_the_credit_note(
     organisation, accountant
 ):
-    invoice = paid_invoice(organisation, customer__payment_reference="FR7630006000011234567890189")
+    invoice = paid_invoice(organisation, customer__iban="FR7630006000011234567890189")
 
     refund = run_now(_request(invoice, "60.00", accountant))
 
@@ -283,6 +283,19 @@ def test_a_manual_refund_waits_for_the_transfer_then_issues_the_credit_note(
     assert refund.credit_note.amount == Decimal("60.00")
     invoice.refresh_from_db()
     assert invoice.amount_refunded == Decimal("60.00")
+
+
+def test_a_manual_refund_to_a_customer_without_iban_fails_naming_the_field(
+    organisation, accountant
+):
+    invoice = paid_invoice(organisation, customer__iban="")
+
+    refund = run_now(_request(invoice, "60.00", accountant))
+
+    assert refund.status == Refund.Status.FAILED
+    assert refund.last_cause == Cause.MISSING_DATA
+    assert [p["field"] for p in refund.missing_fields] == ["iban"]
+    assert refund.missing_fields[0]["fix_url"] == invoice.customer.get_absolute_url()
 
 
 def test_the_reconciliation_task_is_scheduled(settings):

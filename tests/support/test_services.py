@@ -139,25 +139,17 @@ def test_a_ticket_s_failure_reads_in_its_reader_s_language(
     from django.utils import translation
 
     from activity import services as activity_services
+    from invoices.services import customer_problems
     from tests.factories import InvoiceFactory
 
     invoice = InvoiceFactory(organisation=organisation, customer__street="")
-    field = {
-        "model": "customer",
-        "object_id": invoice.customer_id,
-        "record": str(invoice.customer),
-        "field": "street",
-        "label": "street",
-        "problem": "missing",
-        "fix_url": "",
-    }
     alert = activity_services.record_failure(
         record=invoice,
         from_statuses=(invoice.status,),
         process=invoice.process.name,
         cause="missing_data",
         message="Missing or invalid data — Client: street (missing)",
-        details={"fields": [field]},
+        details={"fields": [p.as_dict() for p in customer_problems(invoice.customer)]},
         attempt=1,
     )
     with translation.override("en"):  # opened by someone reading English

@@ -30,6 +30,10 @@ ORGANISATIONS = [
             "bic": "PSSTFRPPPAR",
             "invoice_prefix": "F",
             "sender_email": "facturation@atelier-dupont.example",
+            "legal_form": "SARL",
+            "share_capital": Decimal("20000.00"),
+            "registry": "RCS",
+            "registry_city": "Paris",
         },
     },
     {
@@ -44,6 +48,10 @@ ORGANISATIONS = [
             "vat_number": "FR83404833048",
             "invoice_prefix": "BM",
             "sender_email": "compta@brasserie-martin.example",
+            "legal_form": "SAS",
+            "share_capital": Decimal("50000.00"),
+            "registry": "RCS",
+            "registry_city": "Lyon",
         },
     },
 ]

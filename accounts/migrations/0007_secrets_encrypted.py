@@ -28,7 +28,7 @@ def decrypt_stored_secrets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_verbose_names"),
+        ("accounts", "0006_history_names"),
     ]
 
     operations = [
