@@ -24,7 +24,7 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     list_filter = ["organisation", "groups", "is_staff", "is_active"]
     list_select_related = ["organisation"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("CommBilling", {"fields": ["organisation", "language"]}),
     )
     add_fieldsets = (

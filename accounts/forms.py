@@ -95,4 +95,5 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         username = self.fields["username"]
-        username.validators.append(MaxLengthValidator(username.max_length))
+        if isinstance(username, forms.CharField) and username.max_length:
+            username.validators.append(MaxLengthValidator(username.max_length))

@@ -1,5 +1,6 @@
 from decimal import Decimal
 from functools import cached_property
+from typing import Self, TypeVar
 
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
@@ -42,10 +43,13 @@ class Organisation(models.Model):
         return self.name
 
 
-class OrganisationQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model, covariant=True)  # as django-stubs' QuerySet
+
+
+class OrganisationQuerySet(models.QuerySet[_M]):
     """Base QuerySet for every business row: the only way views reach tenant data."""
 
-    def for_organisation(self, organisation: Organisation | None):
+    def for_organisation(self, organisation: Organisation | None) -> Self:
         if organisation is None:
             return self.none()
         return self.filter(organisation=organisation)

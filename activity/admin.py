@@ -1,12 +1,19 @@
 from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from commbilling.http import AuthenticatedHttpRequest
+
 from . import services
-from .models import ActivityLog, Alert
+from .models import ActivityLog, Alert, TrackedRecord
+
+# ModelAdmin is generic for mypy only (ModelAdmin[Alert] fails at run time without
+# django-stubs-ext, a dev dependency): the admin classes below leave out its model.
 
 
 @admin.register(ActivityLog)
-class ActivityLogAdmin(admin.ModelAdmin):
+class ActivityLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
     """Read-only: the Activity Log is append-only, for admins too."""
 
     list_display = [
@@ -29,13 +36,13 @@ class ActivityLogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.display(description=_("message"))
@@ -45,7 +52,7 @@ class ActivityLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
     list_display = [
         "created_at",
         "organisation",
@@ -75,22 +82,24 @@ class AlertAdmin(admin.ModelAdmin):
     ]
     actions = ["acknowledge"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description=_("Acknowledge the selected alerts"))
-    def acknowledge(self, request, queryset) -> None:
+    def acknowledge(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Alert]) -> None:
         count = sum(services.acknowledge_alert(alert=a, user=request.user) for a in queryset)
         self.message_user(
             request, _("%(n)d alert(s) acknowledged.") % {"n": count}, messages.SUCCESS
         )
 
 
-class RetryFailedMixin:
+class RetryFailedMixin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
     """Admin action shared by every tracked record: re-enqueue the selected failed ones."""
 
     @admin.action(description=_("Retry the selected failed records"))
-    def retry_failed(self, request, queryset) -> None:
+    def retry_failed(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[TrackedRecord]
+    ) -> None:
         model = queryset.model
         count = sum(
             services.retry_record(record=record, actor=request.user)

@@ -1,5 +1,8 @@
 """Start-up checks of the contract every declared process's record fulfils."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
@@ -9,7 +12,11 @@ from .models import TrackedQuerySet, TrackedRecord
 
 
 @checks.register()
-def check_tracked_records(app_configs: list[AppConfig] | None = None, **kwargs) -> list:
+def check_tracked_records(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for process in processes.all_processes():
         model = process.model

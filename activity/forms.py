@@ -1,4 +1,5 @@
 from datetime import datetime, time
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -8,7 +9,7 @@ from accounts.models import Organisation
 
 from . import processes
 from .labels import record_filter
-from .models import Cause, Event, Level
+from .models import ActivityLogQuerySet, Cause, Event, Level
 
 
 def _process_choices() -> list[tuple[str, str]]:
@@ -36,17 +37,18 @@ class ActivityFilterForm(forms.Form):
         label=_("record"), required=False, max_length=120, help_text=_("Exact number or name")
     )
 
-    def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organisation = organisation
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("The start date is after the end date."))
         return data
 
-    def filter(self, queryset):
+    def filter(self, queryset: ActivityLogQuerySet) -> ActivityLogQuerySet:
         if not self.is_valid():
             return queryset
         data = self.cleaned_data

@@ -9,7 +9,7 @@ retries. With no holder registered the runner simply retries with backoff.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .errors import AutomationError
@@ -30,7 +30,7 @@ class Holder(Protocol):
         process: str,
         service: str,
         error: str,
-        details: dict,
+        details: dict[str, Any],
         task_id: str,
         tried: bool = True,
     ) -> bool:

@@ -55,7 +55,7 @@ def record_filter(organisation: Organisation, text: str) -> Q:
         condition |= Q(content_type_id=content_type_id, object_id=object_id)
     digits = re.search(r"(\d+)\s*$", text)
     for process in processes.all_processes():
-        records = process.model.objects.for_organisation(organisation)
+        records = process.model.tracked().for_organisation(organisation)
         ids = set(records.matching(text).values_list("pk", flat=True)[:200])
         if digits:
             candidate = records.for_labels().filter(pk=int(digits[1])).first()

@@ -5,6 +5,7 @@ entry reads in French for one user and in English for another.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -24,7 +25,7 @@ def _service_label(service: str) -> str:
     return labels.get(service, service)
 
 
-def _reason(details: dict) -> str:
+def _reason(details: dict[str, Any]) -> str:
     """What happened to the connection, in words that are true ("host not found")."""
     return reasons.describe(
         str(details.get("reason", "")),
@@ -48,7 +49,7 @@ class Explanation:
         return f"{self.what} {self.why} {self.todo}".strip()
 
 
-def _fields(details: dict, key: str) -> str:
+def _fields(details: dict[str, Any], key: str) -> str:
     parts = []
     for problem in details.get(key, []):
         label = _(problem.get("label", problem.get("field", "")))
@@ -69,7 +70,7 @@ def _retry_label(process: str) -> str:
         return _("Retry")
 
 
-def explain(*, process: str, cause: str, details: dict, record_label: str) -> Explanation:
+def explain(*, process: str, cause: str, details: dict[str, Any], record_label: str) -> Explanation:
     action = _retry_label(process)
     what = _("%(process)s failed for %(record)s.") % {
         "process": processes.label_of(process),

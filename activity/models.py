@@ -1,4 +1,6 @@
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NoReturn, Self, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -13,7 +15,7 @@ from accounts.models import Organisation, OrganisationQuerySet
 from . import processes
 from .choices import Cause, Event, Level, Trigger
 from .errors import AutomationError
-from .messages import explain
+from .messages import Explanation, explain
 from .signals import status_changed
 
 __all__ = [
@@ -33,19 +35,21 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an Activity Log entry."""
 
 
-class ActivityLogQuerySet(OrganisationQuerySet):
-    def update(self, **kwargs):
+class ActivityLogQuerySet(OrganisationQuerySet["ActivityLog"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The Activity Log is append-only.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("The Activity Log is append-only.")
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(
+        self, objs: Iterable["ActivityLog"], *args: Any, **kwargs: Any
+    ) -> list["ActivityLog"]:
         if kwargs.get("update_conflicts"):
             raise AppendOnlyError("The Activity Log is append-only.")
         return super().bulk_create(objs, *args, **kwargs)
 
-    def for_record(self, record: models.Model):
+    def for_record(self, record: models.Model) -> Self:
         return self.filter(
             content_type=ContentType.objects.get_for_model(record), object_id=record.pk
         )
@@ -143,12 +147,12 @@ class ActivityLog(NamesRecord, models.Model):
             f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.process} {self.event} {self.record_label}"
         )
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("The Activity Log is append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The Activity Log is append-only.")
 
     @property
@@ -173,11 +177,11 @@ class ActivityLog(NamesRecord, models.Model):
         ).why
 
 
-class AlertQuerySet(OrganisationQuerySet):
-    def open(self):
+class AlertQuerySet(OrganisationQuerySet["Alert"]):
+    def open(self) -> Self:
         return self.filter(resolved_at__isnull=True)
 
-    def unacknowledged(self):
+    def unacknowledged(self) -> Self:
         return self.open().filter(acknowledged_at__isnull=True)
 
 
@@ -242,7 +246,7 @@ class Alert(NamesRecord, models.Model):
         return self.acknowledged_at is not None
 
     @property
-    def explanation(self):
+    def explanation(self) -> Explanation:
         """What failed, why and what to do, in the reader's language."""
         return explain(
             process=self.process,
@@ -252,7 +256,10 @@ class Alert(NamesRecord, models.Model):
         )
 
 
-class TrackedQuerySet(OrganisationQuerySet):
+_R = TypeVar("_R", bound="TrackedRecord", covariant=True)
+
+
+class TrackedQuerySet(OrganisationQuerySet[_R]):
     """The only place where a tracked record changes status.
 
     Every change is a conditional UPDATE of one record: it happens only from the statuses
@@ -260,8 +267,6 @@ class TrackedQuerySet(OrganisationQuerySet):
     says whether it happened. Each change sends ``signals.status_changed`` inside the
     same transaction.
     """
-
-    model: type["TrackedRecord"]
 
     def _move(
         self,
@@ -308,11 +313,11 @@ class TrackedQuerySet(OrganisationQuerySet):
             self._move(record, to=to, from_statuses=from_statuses, when=when, **fields) is not None
         )
 
-    def claim(self, record: "TrackedRecord", *, task_id: str, stale_before) -> bool:
+    def claim(self, record: "TrackedRecord", *, task_id: str, stale_before: datetime) -> bool:
         """Queued → running for the task ``task_id``. A record running under the same task
         id (a message redelivered after its worker died) or for too long is taken over."""
         model = self.model
-        fields = {
+        fields: dict[str, Any] = {
             "started_at": timezone.now(),
             "next_retry_at": None,
             "attempts": models.F("attempts") + 1,
@@ -339,7 +344,7 @@ class TrackedQuerySet(OrganisationQuerySet):
         task_id: str,
         when: models.Q | None = None,
         restart: bool = False,
-        retry_at=None,
+        retry_at: datetime | None = None,
         error: AutomationError | None = None,
         give_back_attempt: bool = False,
     ) -> bool:
@@ -375,7 +380,7 @@ class TrackedQuerySet(OrganisationQuerySet):
 
     def requeue_many(
         self, ids: Iterable[int], *, from_statuses: tuple[str, ...] | list[str], batch: str
-    ) -> list["TrackedRecord"]:
+    ) -> list[_R]:
         """``requeue(restart=True)`` for many records at once, one UPDATE per origin status
         whatever their number: each record still in one of ``from_statuses`` gets the task
         id ``<batch>.<origin index>-<pk>``. Returns the records moved (one SELECT); sends
@@ -416,7 +421,7 @@ class TrackedQuerySet(OrganisationQuerySet):
         *,
         cause: str,
         message: str,
-        details: dict,
+        details: dict[str, Any],
         status: str = "",
         from_statuses: tuple[str, ...] | list[str] | None = None,
         when: models.Q | None = None,
@@ -469,11 +474,11 @@ class TrackedQuerySet(OrganisationQuerySet):
             is not None
         )
 
-    def for_labels(self) -> "TrackedQuerySet":
+    def for_labels(self) -> Self:
         """What ``str(record)`` needs, fetched with the records (override to add joins)."""
         return self
 
-    def matching(self, text: str) -> "TrackedQuerySet":
+    def matching(self, text: str) -> Self:
         """Records a user may name with ``text`` in the Activity Log's record filter
         besides their id (override: an invoice by its number…)."""
         return self.none()
@@ -486,8 +491,9 @@ class TrackedRecord(models.Model):
     nudges a worker, and the sweeper re-sends the task for records left queued or running.
 
     A subclass is declared as a process (``activity.processes.declare``) and provides what
-    the system check ``activity.E001``… verifies at start-up: a ``status`` field whose
-    choices include the statuses below, and a default manager built on TrackedQuerySet.
+    the system check ``activity.E001``… verifies at start-up: its own ``status`` field
+    whose choices include the statuses below, and a default manager built on
+    TrackedQuerySet.
     """
 
     STATUS_QUEUED: str
@@ -504,6 +510,9 @@ class TrackedRecord(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
     )
+    # Overridden by each subclass with its own choices and length (checked at start-up);
+    # declared here so that the core's queries on ``status`` are typed.
+    status = models.CharField(_("status"), max_length=16)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -514,16 +523,23 @@ class TrackedRecord(models.Model):
     last_error_details = models.JSONField(_("error details"), default=dict, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
 
-    # Declared by each subclass (its own choices and length); checked at start-up.
-    status: str
     organisation_id: int
-    objects: TrackedQuerySet
 
     class Meta:
         abstract = True
 
     def get_absolute_url(self) -> str:
         raise NotImplementedError
+
+    @classmethod
+    def tracked(cls) -> TrackedQuerySet[Self]:
+        """The records, through the queryset that owns their state changes: the default
+        manager's, a TrackedQuerySet (``activity.E002`` checks it at start-up). Code that
+        names a model uses its ``objects``; the core, which does not, uses this."""
+        rows = cls._default_manager.all()
+        if not isinstance(rows, TrackedQuerySet):
+            raise TypeError(f"{cls._meta.label}: its default manager is not a TrackedQuerySet")
+        return rows
 
     @property
     def process(self) -> processes.Process:
@@ -552,7 +568,7 @@ class TrackedRecord(models.Model):
             return self.STATUS_UNKNOWN
         return error.final_status or self.STATUS_FAILED
 
-    def explain_last_error(self):
+    def explain_last_error(self) -> Explanation:
         """What failed last, why and what to do, in the reader's language."""
         return explain(
             process=self.process.name,
@@ -562,6 +578,6 @@ class TrackedRecord(models.Model):
         )
 
     @property
-    def explanation(self):
+    def explanation(self) -> Explanation | None:
         """The last error explained while the record is failed or waiting for a retry."""
         return self.explain_last_error() if self.is_failed or self.is_retrying else None

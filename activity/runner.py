@@ -43,7 +43,7 @@ def backoff_seconds(attempt: int) -> float:
     half and all of min(BACKOFF_MAX, BACKOFF_BASE * 2^(attempt-1)), so retries of many
     records spread out yet never come back sooner than half the nominal delay."""
     config = settings.AUTOMATION
-    ceiling = min(
+    ceiling: float = min(
         config["BACKOFF_MAX_SECONDS"], config["BACKOFF_BASE_SECONDS"] * 2 ** (attempt - 1)
     )
     return ceiling / 2 + random.uniform(0, ceiling / 2)
@@ -69,10 +69,10 @@ def _run(task: Task, process: str, record_id: int) -> None:
     model = declared.model
     task_id = task.request.id or ""
     worker = _worker_name(task)
-    record = model.objects.filter(pk=record_id).first()
+    record = model.tracked().filter(pk=record_id).first()
     # A message redelivered with the same task id means the previous holder died
     # (acks_late + reject_on_worker_lost): the record may be taken over at once.
-    if record is None or not model.objects.claim(
+    if record is None or not model.tracked().claim(
         record, task_id=task_id, stale_before=timezone.now() - services.stuck_after()
     ):
         logger.info("%s #%s not claimable by %s: already handled", process, record_id, task_id)
@@ -179,7 +179,7 @@ def _fail_or_retry(
     if error.transient and record.attempts < max_attempts:
         countdown = backoff_seconds(record.attempts)
         try:
-            requeued = model.objects.requeue(
+            requeued = model.tracked().requeue(
                 record,
                 from_statuses=[model.STATUS_RUNNING],
                 when=Q(task_id=task_id),
@@ -234,13 +234,15 @@ def _fail_or_retry(
     )
 
 
-def _wait_for_open_circuit(record, process: str, task_id: str, worker: str, trigger: str) -> bool:
+def _wait_for_open_circuit(
+    record: TrackedRecord, process: str, task_id: str, worker: str, trigger: str
+) -> bool:
     """A service the process needs is down: wait for it without trying (and without
     spending an attempt)."""
     holder = holds.current()
-    down = holder and holder.down_service_for(
-        organisation_id=record.organisation_id, process=process
-    )
+    if holder is None:
+        return False
+    down = holder.down_service_for(organisation_id=record.organisation_id, process=process)
     if not down:
         return False
     service, last_error = down
@@ -273,7 +275,12 @@ def _wait_for_open_circuit(record, process: str, task_id: str, worker: str, trig
 
 
 def _wait_for_service(
-    record, process: str, error: AutomationError, task_id: str, worker: str, duration_ms: int
+    record: TrackedRecord,
+    process: str,
+    error: AutomationError,
+    task_id: str,
+    worker: str,
+    duration_ms: int,
 ) -> bool:
     """A service that has a health probe did not answer: the task waits for the probe to
     see it back instead of burning its retries."""

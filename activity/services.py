@@ -3,6 +3,7 @@
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -29,7 +30,7 @@ def log_event(
     level: str = Level.INFO,
     cause: str = "",
     message: str | Message = "",
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
     attempt: int = 0,
     trigger: str = Trigger.SYSTEM,
     task_id: str = "",
@@ -43,7 +44,10 @@ def log_event(
     A ``Message`` (activity.texts) is stored as its code and parameters, shown in each
     reader's language; a plain string (a failure's technical text, which readers see
     explained by its cause) is kept as it is."""
-    coded = message if isinstance(message, Message) else None
+    if isinstance(message, Message):
+        code, params, text = message.code, message.params, message.english()
+    else:
+        code, params, text = "", {}, message
     entry = ActivityLog(
         organisation_id=record.organisation_id,
         process=process,
@@ -54,9 +58,9 @@ def log_event(
         object_id=record.pk,
         record_label=str(record)[:120],
         cause=cause,
-        message_code=coded.code if coded else "",
-        message_params=coded.params if coded else {},
-        message=coded.english() if coded else message,
+        message_code=code,
+        message_params=params,
+        message=text,
         details=details or {},
         attempt=attempt,
         trigger=trigger,
@@ -76,7 +80,7 @@ def record_failure(
     process: str,
     cause: str,
     message: str,
-    details: dict,
+    details: dict[str, Any],
     attempt: int,
     task_id: str = "",
     worker: str = "",
@@ -93,7 +97,7 @@ def record_failure(
     Only from ``from_statuses`` (default: running): returns None, and changes nothing,
     when the record has left them (it succeeded, or another worker took it over)."""
     model = type(record)
-    if not model.objects.mark_failed(
+    if not model.tracked().mark_failed(
         record,
         cause=cause,
         message=message,
@@ -224,7 +228,7 @@ def queue_record(
     model = type(record)
     process = processes.for_model(model)
     task_id = str(uuid.uuid4())
-    if not model.objects.requeue(
+    if not model.tracked().requeue(
         record, from_statuses=from_statuses, task_id=task_id, restart=True
     ):
         return False
@@ -282,7 +286,7 @@ def queue_records(
     queues every record still in ``from_statuses``, one INSERT logs them, and their tasks
     are published together after the commit. Returns the records queued."""
     process = processes.for_model(model)
-    records = model.objects.requeue_many(ids, from_statuses=from_statuses, batch=uuid.uuid4().hex)
+    records = model.tracked().requeue_many(ids, from_statuses=from_statuses, batch=uuid.uuid4().hex)
     ActivityLog.objects.bulk_create(
         log_event(
             save=False,
@@ -332,17 +336,17 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
     sent = 0
     for process in processes.all_processes():
         model = process.model
-        queued = model.objects.filter(
+        queued = model.tracked().filter(
             Q(status=model.STATUS_QUEUED, queued_at__lte=cutoff)
             & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=cutoff))
         )
-        running = model.objects.filter(status=model.STATUS_RUNNING, started_at__lte=cutoff)
+        running = model.tracked().filter(status=model.STATUS_RUNNING, started_at__lte=cutoff)
         for record in list(queued.order_by("queued_at")[:limit]) + list(
             running.order_by("started_at")[:limit]
         ):
             task_id = str(uuid.uuid4())
             with transaction.atomic():
-                if not model.objects.requeue(
+                if not model.tracked().requeue(
                     record,
                     from_statuses=[record.status],
                     when=Q(task_id=record.task_id),
@@ -374,8 +378,10 @@ def failures_unblocked_by(*, model_field_owner: models.Model) -> list[TrackedRec
     found: list[TrackedRecord] = []
     for process in processes.all_processes():
         model = process.model
-        candidates = model.objects.filter(
-            organisation_id=model_field_owner.organisation_id,  # type: ignore[attr-defined]
+        candidates = model.tracked().filter(
+            # A customer, the company settings…: rows of an organisation, none of which
+            # the core may name.
+            organisation_id=model_field_owner.organisation_id,  # type: ignore[attr-defined]  # see above
             status=model.STATUS_FAILED,
             last_cause__in=[Cause.MISSING_DATA, Cause.WRONG_SETTINGS],
         )

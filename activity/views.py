@@ -28,7 +28,7 @@ def _get_record_for_user(request: OrganisationHttpRequest, process: str, pk: int
         model = processes.get(process).model
     except KeyError as exc:
         raise Http404 from exc
-    return get_object_or_404(model.objects.for_organisation(request.organisation), pk=pk)
+    return get_object_or_404(model.tracked().for_organisation(request.organisation), pk=pk)
 
 
 @require_GET
@@ -136,7 +136,7 @@ def acknowledge(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
 
 
 def _status_response(
-    request: OrganisationHttpRequest, record, *, notice: str = ""
+    request: OrganisationHttpRequest, record: TrackedRecord, *, notice: str = ""
 ) -> TemplateResponse:
     return TemplateResponse(
         request,

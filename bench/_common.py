@@ -122,7 +122,7 @@ class Workers:
             **os.environ,
             "DATABASE_URL": database_url(),
             "CELERY_QUEUE": queue,
-            "MEDIA_ROOT": settings.MEDIA_ROOT,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "LOG_LEVEL": "WARNING",
         }
         self.logs = []

@@ -92,14 +92,14 @@ def load(count: int, organisations: list[int], content_type: int) -> None:
 
 def main(count: int) -> None:
     with bench_database():
-        organisations = [OrganisationFactory().pk for _ in range(5)]
+        organisations = [OrganisationFactory.create() for _ in range(5)]
         content_type = ContentType.objects.get_for_model(Invoice).pk
         started = time.perf_counter()
-        load(count, organisations, content_type)
+        load(count, [o.pk for o in organisations], content_type)
         print(f"# loaded {count:,} entries in {time.perf_counter() - started:.1f}s")
 
         def entries(query: str = ""):
-            form = ActivityFilterForm(QueryDict(query) or None)
+            form = ActivityFilterForm(QueryDict(query) or None, organisation=organisations[0])
             return form.filter(ActivityLog.objects.for_organisation(organisations[0]))
 
         def keyset_page(query: str, cursor: int | None):

@@ -44,7 +44,7 @@ def gunicorn(queue: str, listener: socket.socket) -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": database_url(),
         "CELERY_QUEUE": queue,
-        "MEDIA_ROOT": settings.MEDIA_ROOT,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
@@ -72,7 +72,7 @@ def main(users: int, count: int, max_seconds: int) -> int:
     output = Path(tempfile.mkdtemp(prefix="commbilling-load-"))
     try:
         with bench_database():
-            organisation = OrganisationFactory()
+            organisation = OrganisationFactory.create()
             company = CompanySettings.objects.get(organisation=organisation)
             company.smtp_host, company.smtp_port = "127.0.0.1", port
             company.auto_send_invoices = True
@@ -85,9 +85,11 @@ def main(users: int, count: int, max_seconds: int) -> int:
                 client = Client()
                 client.force_login(user)
                 sessions.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
-            customers = [CustomerFactory(organisation=organisation) for _ in range(20)]
+            customers = [CustomerFactory.create(organisation=organisation) for _ in range(20)]
             invoices = [
-                InvoiceFactory(organisation=organisation, customer=customers[n % 20], lines=LINES)
+                InvoiceFactory.create(
+                    organisation=organisation, customer=customers[n % 20], lines=LINES
+                )
                 for n in range(count)
             ]
             ids = [invoice.pk for invoice in invoices]

@@ -25,7 +25,7 @@ def main(count: int) -> None:
     harfbuzz = ctypes.util.find_library("harfbuzz-subset")
     print(f"# WeasyPrint {__version__}; libharfbuzz-subset: {harfbuzz or 'NOT FOUND'}")
     with bench_database():
-        organisation = OrganisationFactory()
+        organisation = OrganisationFactory.create()
         company = company_settings_for(organisation)
         logo = BytesIO()
         Image.new("RGB", (240, 80), (30, 90, 160)).save(logo, "PNG")
@@ -33,7 +33,7 @@ def main(count: int) -> None:
         invoices = []
         for n in range(count):
             lines = [(f"Prestation {n}.{i}", "2", "125.40", "20") for i in range(12)]
-            invoice = InvoiceFactory(organisation=organisation, lines=lines)
+            invoice = InvoiceFactory.create(organisation=organisation, lines=lines)
             invoices.append(assign_invoice_number(invoice=invoice))
         contexts = [
             {

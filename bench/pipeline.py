@@ -52,9 +52,9 @@ def _task(model):
 
 
 def _new_invoices(organisation, count: int) -> list[Invoice]:
-    customer = CustomerFactory(organisation=organisation)
+    customer = CustomerFactory.create(organisation=organisation)
     return [
-        InvoiceFactory(organisation=organisation, customer=customer, lines=LINES)
+        InvoiceFactory.create(organisation=organisation, customer=customer, lines=LINES)
         for _ in range(count)
     ]
 
@@ -193,7 +193,7 @@ def main(count: int, samples: int) -> None:
     sink, controller, port = smtp_sink()
     try:
         with bench_database():
-            organisation = OrganisationFactory()
+            organisation = OrganisationFactory.create()
             company = CompanySettings.objects.get(organisation=organisation)
             company.smtp_host, company.smtp_port = "127.0.0.1", port
             company.save()

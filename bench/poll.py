@@ -22,7 +22,7 @@ from django.urls import reverse
 from accounts.models import Role
 from activity.models import Cause
 from incidents import versions
-from tests.factories import UserFactory
+from tests.factories import OrganisationFactory, UserFactory
 from tests.incidents.helpers import fail_invoice
 
 HTMX = {"HX-Request": "true"}
@@ -52,8 +52,8 @@ def queries(call) -> int:
 
 def main(polls: int) -> None:
     with bench_database():
-        user = UserFactory(role=Role.ACCOUNTANT)
-        organisation = user.organisation
+        organisation = OrganisationFactory.create()
+        user = UserFactory.create(role=Role.ACCOUNTANT, organisation=organisation)
         for field in ("siren", "street", "city", "email", "vat_number"):
             fail_invoice(organisation, details={"fields": [{"model": "customer", "field": field}]})
         fail_invoice(organisation, cause=Cause.CONNECTIVITY, details={"service": "smtp"})

@@ -46,10 +46,11 @@ def main(count: int) -> None:
     queue = f"profile-{uuid.uuid4().hex[:8]}"
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     with bench_database():
-        organisation = OrganisationFactory()
-        customer = CustomerFactory(organisation=organisation)
+        organisation = OrganisationFactory.create()
+        customer = CustomerFactory.create(organisation=organisation)
         invoices = [
-            InvoiceFactory(organisation=organisation, customer=customer) for _ in range(count)
+            InvoiceFactory.create(organisation=organisation, customer=customer)
+            for _ in range(count)
         ]
         workers = Workers(queue, concurrency=1)
         try:
@@ -87,8 +88,8 @@ def main(count: int) -> None:
             if needle in stack:
                 shares[label] += int(samples)
     print(f"# {count} invoices, {total} samples of the pool process; profile: {raw}")
-    for label, samples in shares.most_common():
-        print(f"{label:<40}{100 * samples / max(total, 1):>6.1f} %")
+    for label, share in shares.most_common():
+        print(f"{label:<40}{100 * share / max(total, 1):>6.1f} %")
 
 
 if __name__ == "__main__":

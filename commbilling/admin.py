@@ -6,7 +6,7 @@ the rest of the product does: amounts "1 658,00 €", rates "5,5 %", quantities 
 sorting by the column still sorts by the field.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -39,7 +39,7 @@ def localized_column(field: models.DecimalField) -> Callable[[Any], str]:
 
 
 class LocalizedNumbersAdmin(admin.ModelAdmin):
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         columns: list[Any] = []
         for name in super().get_list_display(request):
             try:

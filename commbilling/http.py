@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # types only: commbilling's foundations import no app
 
 class AuthenticatedHttpRequest(HttpRequest):
     # HttpRequest.user is a User | AnonymousUser: a login-required view narrows it.
-    user: User  # type: ignore[assignment]
+    user: User
     htmx: HtmxDetails
 
 

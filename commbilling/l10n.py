@@ -60,7 +60,7 @@ def _digits(value: Decimal, places: int | None) -> tuple[str, str, str]:
 
 
 def _group(integer: str, separator: str) -> str:
-    groups = []
+    groups: list[str] = []
     while len(integer) > 3:
         integer, tail = integer[:-3], integer[-3:]
         groups.insert(0, tail)

@@ -7,6 +7,7 @@ secrets required, HTTPS-only cookies, HSTS). Every variable is listed in the REA
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -250,7 +251,7 @@ if PRODUCTION:
 # Platform default for outgoing mail; an organisation may set its own SMTP server in
 # its company settings. In development a local sink started by `make run` listens on 1025.
 # Django 6.1 mailers: "default" is the platform's server.
-MAILERS = {
+MAILERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
         "OPTIONS": {
@@ -383,6 +384,7 @@ INCIDENT_EMAILS = env_bool("INCIDENT_EMAILS", True)
 # The per-organisation version of the alert bar lives in the cache: Redis when there is
 # one (shared by web and workers), else files under var/ (shared by local processes).
 CACHE_URL = env_str("CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
     CACHES = {
         "default": {

@@ -19,7 +19,8 @@ def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
     for process in processes.all_processes():
         model = process.model
         counts = dict(
-            model.objects.for_organisation(request.organisation)
+            model.tracked()
+            .for_organisation(request.organisation)
             .order_by()
             .values_list("status")
             .annotate(n=Count("id"))
@@ -31,7 +32,8 @@ def dashboard(request: OrganisationHttpRequest) -> TemplateResponse:
                 "title": model._meta.verbose_name_plural,
                 "url": reverse(process.list_url_name),
                 "counts": [
-                    (value, label, counts.get(value, 0)) for value, label in status_field.choices
+                    (value, label, counts.get(value, 0))
+                    for value, label in status_field.choices or ()
                 ],
             }
         )

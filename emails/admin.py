@@ -19,7 +19,7 @@ class EmailAttemptInline(admin.TabularInline):
         "code",
         "reply",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

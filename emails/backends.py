@@ -27,7 +27,7 @@ class _RepliesMixin:
     on_accepted: Accepted | None = None
 
     def data(self, msg):
-        code, response = super().data(msg)  # type: ignore[misc]
+        code, response = super().data(msg)
         self.last_reply = (code, response)
         if code == 250 and self.on_accepted is not None:
             self.on_accepted(code, _text(response))

@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from activity import services as activity
-from activity.errors import FieldProblem, MissingData, Refused, Unreachable, WrongSettings
+from activity.errors import (
+    AutomationError,
+    FieldProblem,
+    MissingData,
+    Refused,
+    Unreachable,
+    WrongSettings,
+)
 from activity.models import Cause
 from invoices.models import Customer, Invoice
 
@@ -86,7 +93,7 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
         if state == "failed_missing":
             # As it really happens: the customer has no billing e-mail.
             Customer.objects.filter(pk=invoice.customer_id).update(email="")
-            error: Exception = MissingData(
+            error: AutomationError = MissingData(
                 [
                     FieldProblem(
                         model="customer",
@@ -129,16 +136,16 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
                 next_retry_at=now + timedelta(minutes=5),
                 last_cause=Cause.CONNECTIVITY,
                 last_error=str(error),
-                last_error_details=error.details,  # type: ignore[attr-defined]
+                last_error_details=error.details,
             )
             continue
         _attempt(message, 1, EmailAttempt.Outcome.FAILED, code, reply)
         activity.record_failure(
             record=message,
             process=message.process.name,
-            cause=error.cause,  # type: ignore[attr-defined]
+            cause=error.cause,
             message=str(error),
-            details=error.details,  # type: ignore[attr-defined]
+            details=error.details,
             attempt=1,
             status=status,
             from_statuses=(EmailMessage.Status.QUEUED,),

@@ -27,6 +27,7 @@ from activity.errors import (
     WrongSettings,
     classify,
 )
+from commbilling.fields import model_field
 
 from .backends import EmailBackend as RecordingSMTPBackend
 from .models import EmailMessage
@@ -80,7 +81,9 @@ def mailer_for(organisation: Organisation) -> BaseEmailBackend:
 
 def server_label(backend: BaseEmailBackend) -> str:
     host = getattr(backend, "host", None)
-    return f"{host}:{backend.port}" if host else type(backend).__module__  # type: ignore[attr-defined]
+    if not host:
+        return type(backend).__module__
+    return f"{host}:{backend.port}"  # type: ignore[attr-defined]  # a backend with a host has one
 
 
 def smtp_host(company: CompanySettings) -> str:
@@ -97,7 +100,7 @@ def setting_problem(company: CompanySettings, field: str, platform_name: str) ->
             object_id=company.pk,
             record=str(company),
             field=field,
-            label=str(CompanySettings._meta.get_field(field).verbose_name),
+            label=str(model_field(CompanySettings, field).verbose_name),
             problem="invalid",
             fix_url=reverse("accounts:company_settings"),
         )
@@ -148,8 +151,8 @@ def diagnose(
             return Unreachable("esp", text), status or None, text
         return Refused("esp", text), status, text
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, raw = next(iter(exc.recipients.values()), (None, b""))
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        code, reply = next(iter(exc.recipients.values()), (None, b""))
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         remote = f"{code} {text}"
         if code is not None and 400 <= code < 500:
             return Unreachable("smtp", remote), code, text

@@ -13,6 +13,6 @@ def probe_smtp(organisation: Organisation) -> None:
         return
     backend.open()
     try:
-        backend.connection.noop()  # type: ignore[attr-defined]
+        backend.connection.noop()  # type: ignore[attr-defined]  # SMTP: it has a host
     finally:
         backend.close()

@@ -204,8 +204,14 @@ def queue_email_of_generated_invoice(
     was cancelled is not e-mailed again."""
     if new_status != Invoice.Status.GENERATED or old_status != Invoice.STATUS_RUNNING:
         return
-    invoice = Invoice.objects.select_related("organisation", "customer").get(pk=record_id)
-    if company_settings_for(invoice.organisation).auto_send_invoices:
+    invoice = Invoice.objects.select_related("organisation__company_settings", "customer").get(
+        pk=record_id
+    )
+    try:
+        company = invoice.organisation.company_settings
+    except CompanySettings.DoesNotExist:
+        company = company_settings_for(invoice.organisation)
+    if company.auto_send_invoices:
         queue_invoice_email(invoice=invoice)
 
 
@@ -289,7 +295,7 @@ def queue_overdue_reminders(*, today: date | None = None) -> int:
                 template="reminder",
                 context={
                     **invoice_email_context(invoice),
-                    "days_overdue": (today - invoice.due_date).days,  # type: ignore[operator]
+                    "days_overdue": (today - invoice.due_date).days,  # type: ignore[operator]  # the query keeps those with a due date
                 },
                 language=invoice.customer.language or "fr",
                 kind=EmailMessage.Kind.REMINDER,

@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organisation
 from activity.errors import AutomationError
-from activity.models import Cause
+from activity.models import Cause, TrackedRecord
 
 from . import services
 from .models import Circuit, CircuitWait
@@ -103,7 +103,7 @@ def down_service_for(*, organisation_id: int, process: str) -> tuple[str, str] |
 
 def hold(
     *,
-    record: models.Model,
+    record: TrackedRecord,
     process: str,
     service: str,
     error: str,
@@ -120,7 +120,7 @@ def hold(
     if service not in _probes:
         return False
     model = type(record)
-    organisation_id = record.organisation_id  # type: ignore[attr-defined]
+    organisation_id = record.organisation_id
     now = timezone.now()
     with transaction.atomic():
         circuit, _ = Circuit.objects.get_or_create(organisation_id=organisation_id, service=service)
@@ -133,7 +133,7 @@ def hold(
         if tried:
             circuit.last_error = error[:1000]
         circuit.save()
-        parked = model.objects.requeue(
+        parked = model.tracked().requeue(
             record,
             from_statuses=[model.STATUS_RUNNING],
             when=Q(task_id=task_id),
@@ -200,12 +200,13 @@ def resume(wait: CircuitWait) -> int:
 
     model = wait.content_type.model_class()
     assert model is not None
+    assert issubclass(model, TrackedRecord)
     task_id = str(uuid.uuid4())
     with transaction.atomic():
         if not CircuitWait.objects.filter(pk=wait.pk).delete()[0]:
             return 0
-        record = model.objects.filter(pk=wait.object_id).first()
-        if record is None or not model.objects.requeue(
+        record = model.tracked().filter(pk=wait.object_id).first()
+        if record is None or not model.tracked().requeue(
             record, from_statuses=[model.STATUS_QUEUED], task_id=task_id
         ):
             return 0

@@ -7,7 +7,7 @@ from activity.models import Cause
 
 from .models import Severity
 
-SEVERITY_BY_CAUSE = {
+SEVERITY_BY_CAUSE: dict[str, Severity] = {
     Cause.CONNECTIVITY: Severity.CRITICAL,
     Cause.WRONG_SETTINGS: Severity.ERROR,
     Cause.INTERNAL: Severity.ERROR,

@@ -1,15 +1,19 @@
 """What the automation core's signals mean for incidents."""
 
-from django.db import models
+from typing import Any
+
+from activity.models import TrackedRecord
 
 from . import services
 
 
-def failed(*, record: models.Model, process: str, cause: str, details: dict, **kwargs) -> None:
+def failed(
+    *, record: TrackedRecord, process: str, cause: str, details: dict[str, Any], **kwargs: Any
+) -> None:
     """A final failure or an automatic retry: the record joins (or opens) its incident."""
     services.note_failure(record=record, process=process, cause=cause, details=details)
 
 
-def succeeded(*, record: models.Model, recovered: bool = False, **kwargs) -> None:
+def succeeded(*, record: TrackedRecord, recovered: bool = False, **kwargs: Any) -> None:
     if recovered:
         services.note_success(record=record)

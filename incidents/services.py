@@ -13,6 +13,7 @@ from django.db.models import Case, Count, F, IntegerField, Prefetch, Value, When
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from activity.models import TrackedRecord
 
 from . import versions
 from .grouping import group
@@ -32,10 +33,10 @@ def _record_url(record: models.Model) -> str:
 
 
 @transaction.atomic
-def note_failure(*, record: models.Model, process: str, cause: str, details: dict) -> Incident:
+def note_failure(*, record: TrackedRecord, process: str, cause: str, details: dict) -> Incident:
     """The record failed (for good, or waiting for a retry): it joins the open incident of
     its kind, which is opened if there is none, and leaves any other."""
-    organisation_id = record.organisation_id  # type: ignore[attr-defined]
+    organisation_id = record.organisation_id
     kind = group(cause=cause, details=details)
     now = timezone.now()
     incident, opened = Incident.objects.get_or_create(
@@ -80,12 +81,12 @@ def note_failure(*, record: models.Model, process: str, cause: str, details: dic
     return incident
 
 
-def note_success(*, record: models.Model) -> None:
+def note_success(*, record: TrackedRecord) -> None:
     """The record succeeded: it leaves its incidents, which resolve once empty."""
     content_type = ContentType.objects.get_for_model(record)
     with transaction.atomic():
         if _leave(content_type=content_type, object_id=record.pk, now=timezone.now()):
-            versions.bump(record.organisation_id)  # type: ignore[attr-defined]
+            versions.bump(record.organisation_id)
 
 
 def _leave(*, content_type: ContentType, object_id: int, now, staying: int | None = None) -> int:

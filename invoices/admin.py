@@ -8,7 +8,7 @@ from commbilling.admin import LocalizedNumbersAdmin
 from .models import Customer, Invoice, InvoiceLine, NumberSequence
 
 
-class FrozenWhenIssuedMixin:
+class FrozenWhenIssuedMixin(admin.ModelAdmin):
     """Issued documents are read-only in the admin and cannot be deleted (CGI art. 242
     nonies A): corrections go through a credit note. Bulk deletion is not offered."""
 
@@ -16,13 +16,13 @@ class FrozenWhenIssuedMixin:
         return obj is not None and bool(getattr(obj, "number", None))
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return not self.is_frozen(obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return not self.is_frozen(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return not self.is_frozen(obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return not self.is_frozen(obj) and super().has_delete_permission(request, obj)
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
-        actions = super().get_actions(request, action_location)  # type: ignore[misc]
+        actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)
         return actions
 

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -72,7 +73,7 @@ class _RequiredFieldsMixin:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        for field in self.fields.values():  # type: ignore[attr-defined]  # mixed into forms
             field.required = True
 
 
@@ -147,7 +148,7 @@ class InvoiceForm(forms.ModelForm):
     def __init__(self, *args, organisation: Organisation, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         customers: QuerySet[Customer] = Customer.objects.for_organisation(organisation)
-        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]  # a ForeignKey's
         self.fields["notes"].label = _("Issue notes")
         # Older clients and API-like posts may omit it: services, the common case.
         self.fields["operation_category"].required = False
@@ -204,8 +205,9 @@ class InvoiceLineForm(forms.ModelForm):
     def clean_vat_category(self) -> str:
         return self.cleaned_data["vat_category"] or VatCategory.STANDARD
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         quantity, price = data.get("quantity"), data.get("unit_price")
         if quantity is not None and price is not None and quantity * price > MAX_LINE_TOTAL:
             self.add_error(

@@ -155,6 +155,13 @@ class InvoiceQuerySet(TrackedQuerySet):
     def issued(self):
         return self.filter(number__isnull=False)
 
+    def for_generation(self) -> "InvoiceQuerySet":
+        """Everything the readiness checks, the numbering and the PDF read, in two queries:
+        the invoice with its customer, organisation and company settings, then its lines."""
+        return self.select_related(
+            "customer", "organisation", "organisation__company_settings"
+        ).prefetch_related("lines")
+
     def update(self, **kwargs):
         frozen = set(kwargs) & set(Invoice.frozen_field_names())
         if frozen and self.issued().exists():
@@ -394,7 +401,7 @@ class Invoice(TrackedRecord):
         return self.Status.SENT if sent else self.Status.GENERATED
 
     def totals(self) -> Totals:
-        return compute_totals(self.lines.all())
+        return compute_totals(self.lines.all())  # prefetched lines when loaded with them
 
     def vat_breakdown(self) -> list[dict[str, Any]]:
         """Totals per VAT category and rate, from lines rounded one by one."""
@@ -421,7 +428,28 @@ class InvoiceLineQuerySet(models.QuerySet):
         return super().delete()
 
 
-class InvoiceLine(models.Model):
+class LineAmounts:
+    """The amounts of a document's line (an invoice's, a credit note's) from its quantity,
+    unit price excl. VAT and VAT rate, model fields of the class it is mixed into."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+
+    @property
+    def total_excl_vat(self) -> Decimal:
+        return round_money(self.quantity * self.unit_price)
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return round_money(self.total_excl_vat * self.vat_rate / Decimal(100))
+
+    @property
+    def total_incl_vat(self) -> Decimal:
+        return self.total_excl_vat + self.vat_amount
+
+
+class InvoiceLine(LineAmounts, models.Model):
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
     )
@@ -462,18 +490,6 @@ class InvoiceLine(models.Model):
 
     def _invoice_is_issued(self) -> bool:
         return Invoice.objects.filter(pk=self.invoice_id, number__isnull=False).exists()
-
-    @property
-    def total_excl_vat(self) -> Decimal:
-        return round_money(self.quantity * self.unit_price)
-
-    @property
-    def vat_amount(self) -> Decimal:
-        return round_money(self.total_excl_vat * self.vat_rate / Decimal(100))
-
-    @property
-    def total_incl_vat(self) -> Decimal:
-        return self.total_excl_vat + self.vat_amount
 
 
 class NumberSequence(models.Model):

@@ -100,7 +100,7 @@ def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
     }
 
 
-def render_invoice_pdf(invoice) -> bytes:
+def render_invoice_pdf(invoice, company=None) -> bytes:
     """Renders the issued invoice from its own snapshot: editing the customer or the
     company settings afterwards never changes the document."""
     from .mentions import invoice_vat_wordings
@@ -118,6 +118,6 @@ def render_invoice_pdf(invoice) -> bytes:
             "breakdown": invoice.vat_breakdown(),
             "vat_wordings": wordings,
         },
-        company=company_settings_for(invoice.organisation),
+        company=company or company_settings_for(invoice.organisation),
         language=language,
     )

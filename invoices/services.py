@@ -1,6 +1,7 @@
 """Invoice services: readiness, numbering, issuing and PDF generation."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
@@ -10,6 +11,7 @@ from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
+from commbilling.fields import model_field
 from commbilling.vat import FRENCH_VAT_RATES
 
 from . import mentions, texts
@@ -46,7 +48,7 @@ def customer_problems(customer: Customer) -> list[FieldProblem]:
         value = getattr(customer, field)
         if value:
             try:
-                customer._meta.get_field(field).run_validators(value)
+                model_field(customer, field).run_validators(value)
             except Exception:
                 problems.append(_problem(customer, field, url, "invalid"))
     return problems
@@ -64,7 +66,7 @@ def settings_problems(company: CompanySettings) -> list[FieldProblem]:
         if value in ("", None):
             continue
         try:
-            company._meta.get_field(field).run_validators(value)
+            model_field(company, field).run_validators(value)
         except Exception:
             problems.append(_problem(company, field, url, "invalid"))
     if company.default_vat_rate not in FRENCH_VAT_RATES and not any(
@@ -74,7 +76,9 @@ def settings_problems(company: CompanySettings) -> list[FieldProblem]:
     return problems
 
 
-def invoice_problems(invoice: Invoice) -> list[FieldProblem]:
+def invoice_problems(
+    invoice: Invoice, company: CompanySettings | None = None
+) -> list[FieldProblem]:
     url = invoice.get_absolute_url()
     lines = list(invoice.lines.all())
     problems = []
@@ -92,24 +96,40 @@ def invoice_problems(invoice: Invoice) -> list[FieldProblem]:
     for line in lines:
         if line.quantity <= 0:
             problems.append(_problem(line, "quantity", url, "invalid"))
-    company = company_settings_for(invoice.organisation)
+    company = company or company_settings_for(invoice.organisation)
     return problems + mentions.line_problems(invoice, lines, company)
 
 
-def check_invoice_ready(invoice: Invoice) -> tuple[list[FieldProblem], list[FieldProblem]]:
-    """What would block generation: (data problems, settings problems), all at once."""
-    data = customer_problems(invoice.customer) + invoice_problems(invoice)
-    config = settings_problems(company_settings_for(invoice.organisation))
+def check_invoice_ready(
+    invoice: Invoice, company: CompanySettings | None = None
+) -> tuple[list[FieldProblem], list[FieldProblem]]:
+    """What would block generation: (data problems, settings problems), all at once.
+    ``company``: the organisation's settings when the caller has them loaded."""
+    company = company or company_settings_for(invoice.organisation)
+    data = customer_problems(invoice.customer) + invoice_problems(invoice, company)
+    config = settings_problems(company)
     return data, config
 
 
 @transaction.atomic
-def assign_invoice_number(*, invoice: Invoice, today: date | None = None) -> Invoice:
-    """Give the invoice its number once; every retry keeps it."""
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.number:
-        return locked
-    company = company_settings_for(locked.organisation)
+def assign_invoice_number(
+    *, invoice: Invoice, today: date | None = None, company: CompanySettings | None = None
+) -> Invoice:
+    """Give the invoice its number once; every retry keeps it.
+
+    The invoice row is locked, then numbered from the object the caller loaded (its
+    customer, lines and company settings are not read again); one numbered by an earlier
+    attempt is returned as stored."""
+    number = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(pk=invoice.pk)
+        .values_list("number", flat=True)
+        .get()
+    )
+    if number:
+        return invoice if invoice.number else Invoice.objects.for_generation().get(pk=invoice.pk)
+    locked = invoice
+    company = company or company_settings_for(locked.organisation)
     today = today or timezone.localdate()
     locked.number = take_next_number(
         organisation=locked.organisation,
@@ -143,17 +163,28 @@ def pdf_path(invoice: Invoice) -> str:
     return f"invoices/{invoice.organisation_id}/{invoice.number}.pdf"
 
 
+def _loaded_company(invoice: Invoice) -> CompanySettings:
+    """The settings loaded with the invoice (``for_generation``); created if there are none."""
+    try:
+        return invoice.organisation.company_settings
+    except CompanySettings.DoesNotExist:
+        return company_settings_for(invoice.organisation)
+
+
 def generate_invoice(*, invoice: Invoice) -> None:
     """Validate, number, render and store an invoice. Raises the cause of a failure."""
     from .pdf import render_invoice_pdf
 
-    data, config = check_invoice_ready(invoice)
+    # Read once: the invoice with its customer, organisation, company settings and lines.
+    invoice = Invoice.objects.for_generation().get(pk=invoice.pk)
+    company = _loaded_company(invoice)
+    data, config = check_invoice_ready(invoice, company)
     if data:
         raise MissingData(data, config)
     if config:
         raise WrongSettings(config)
-    invoice = assign_invoice_number(invoice=invoice)
-    content = render_invoice_pdf(invoice)
+    invoice = assign_invoice_number(invoice=invoice, company=company)
+    content = render_invoice_pdf(invoice, company=company)
     stored = store_pdf(path=pdf_path(invoice), content=content)
     # Its follow-ups (the automatic e-mail, see emails.apps) are created by receivers of
     # activity.signals.status_changed, inside this same UPDATE's transaction: they exist
@@ -190,7 +221,7 @@ def settle_invoice_status(*, invoice: Invoice) -> None:
     )
     status = invoice.settlement_status(sent=sent)
     paid_at = (invoice.paid_at or timezone.now()) if status == Invoice.Status.PAID else None
-    amounts = {
+    amounts: dict[str, Any] = {
         "amount_paid": invoice.amount_paid,
         "amount_credited": invoice.amount_credited,
         "amount_refunded": invoice.amount_refunded,

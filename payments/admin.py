@@ -42,15 +42,14 @@ class BankStatementLineInline(admin.TabularInline):
     model = BankStatementLine
     extra = 0
     can_delete = False
-    fields = [
+    fields = readonly_fields = (
         "booking_date",
         "shown_amount",
         "remittance",
         "status",
         "proposed_invoice",
         "matched_by",
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description=_("amount"), ordering="amount")
     def shown_amount(self, line: BankStatementLine) -> str:

@@ -65,7 +65,7 @@ def record_payment(
         statement_line=statement_line,
         recorded_by=actor,
     )
-    payment._history_user = actor
+    payment._history_user = actor  # type: ignore[attr-defined]  # django-simple-history's way
     payment.save()
     locked.amount_paid += amount
     settle_invoice_status(invoice=locked)
@@ -101,7 +101,8 @@ def cancel_payment(*, payment: Payment, actor: User, reason: str) -> bool:
     line_id = locked.statement_line_id
     # The bank line is freed: it can be confirmed again, for the right invoice.
     locked.statement_line = None
-    locked._history_user = actor  # the audit trail names who cancelled
+    # The audit trail names who cancelled (django-simple-history's way).
+    locked._history_user = actor  # type: ignore[attr-defined]  # see above
     locked.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason", "statement_line"])
     if line_id:
         BankStatementLine.objects.filter(pk=line_id).update(

@@ -196,8 +196,8 @@ def parse_csv(content: bytes) -> tuple[list[StatementEntry], int]:
     header = [_plain_header(cell) for cell in rows[0]]
     columns = {}
     for key, names in CSV_COLUMNS.items():
-        for index, cell in enumerate(header):
-            if cell in names:
+        for index, name in enumerate(header):
+            if name in names:
                 columns[key] = index
                 break
     missing = [key for key in ("date", "amount", "label") if key not in columns]
@@ -263,7 +263,7 @@ class Matcher:
             .filter(status__in=Invoice.OPEN_STATUSES)
             .order_by("due_date", "id")
         )
-        self.by_number = {invoice.number.upper(): invoice for invoice in invoices}
+        self.by_number = {invoice.number.upper(): invoice for invoice in invoices if invoice.number}
         self.left = {invoice.pk: invoice.amount_remaining for invoice in invoices}
         self.invoices = invoices
         self.references = [

@@ -39,8 +39,7 @@ class CreditNoteLineInline(admin.TabularInline):
     model = CreditNoteLine
     extra = 0
     can_delete = False
-    fields = ["description", "quantity", "unit_price", "vat_rate", "vat_category"]
-    readonly_fields = fields
+    fields = readonly_fields = ("description", "quantity", "unit_price", "vat_rate", "vat_category")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -9,7 +9,14 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import CompanySettings, Organisation, OrganisationQuerySet
 from activity.errors import AutomationError
 from activity.models import TrackedQuerySet, TrackedRecord
-from invoices.models import ZERO, FrozenDocumentError, Invoice, InvoiceLine, VatCategory
+from invoices.models import (
+    ZERO,
+    FrozenDocumentError,
+    Invoice,
+    InvoiceLine,
+    LineAmounts,
+    VatCategory,
+)
 
 
 class RefundQuerySet(TrackedQuerySet):
@@ -244,7 +251,8 @@ class CreditNote(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return self.refund.get_absolute_url() if self.refund_id else self.invoice.get_absolute_url()
+        refund = self.refund
+        return refund.get_absolute_url() if refund is not None else self.invoice.get_absolute_url()
 
     def delete(self, *args, **kwargs):
         raise FrozenDocumentError(f"Credit note {self.number} is issued: it cannot be deleted.")
@@ -260,7 +268,7 @@ class CreditNote(models.Model):
         return instance
 
 
-class CreditNoteLine(models.Model):
+class CreditNoteLine(LineAmounts, models.Model):
     """What a correction credits, line by line (amounts positive, printed negative)."""
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
@@ -292,7 +300,3 @@ class CreditNoteLine(models.Model):
 
     def delete(self, *args, **kwargs):
         raise FrozenDocumentError("Lines of an issued credit note cannot be deleted.")
-
-    total_excl_vat = InvoiceLine.total_excl_vat
-    vat_amount = InvoiceLine.vat_amount
-    total_incl_vat = InvoiceLine.total_incl_vat

@@ -5,7 +5,7 @@ retries are off. Errors are turned into the automation's causes here.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
@@ -13,6 +13,9 @@ from django.conf import settings
 from activity.errors import AutomationError, OutcomeUnknown, Refused, Unreachable
 
 from .models import Refund
+
+if TYPE_CHECKING:
+    from stripe.params import RefundCreateParams
 
 
 def _remote(exc: stripe.StripeError) -> str:
@@ -36,12 +39,9 @@ class StripeRefunds:
         api_base: str,
         on_auth_error: Callable[[str], AutomationError],
     ) -> None:
-        base_addresses: dict[str, str] = {}
-        if api_base:
-            base_addresses["api"] = api_base.rstrip("/")
         self.client = stripe.StripeClient(
             api_key,
-            base_addresses=base_addresses,  # type: ignore[arg-type]
+            base_addresses={"api": api_base.rstrip("/")} if api_base else {},
             max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=settings.REFUNDS_PROVIDER_TIMEOUT_SECONDS),
         )
@@ -76,14 +76,14 @@ class StripeRefunds:
         )
 
     def create(self, *, refund: Refund) -> dict[str, Any]:
-        params = {
+        params: RefundCreateParams = {
             "payment_intent": refund.invoice.payment_reference,
             "amount": int(refund.amount * 100),
             "metadata": {"refund_id": str(refund.pk), "organisation": str(refund.organisation_id)},
         }
         try:
             created = self.client.v1.refunds.create(
-                params=params,  # type: ignore[arg-type]
+                params=params,
                 options={"idempotency_key": str(refund.idempotency_key)},
             )
         except stripe.StripeError as exc:

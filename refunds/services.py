@@ -16,6 +16,7 @@ from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Refused, WrongSettings
 from activity.models import Cause, Event, Level, Trigger
+from commbilling.fields import model_field
 from emails.models import EmailMessage
 from emails.services import create_email
 from invoices.models import ZERO, Invoice, round_money
@@ -168,7 +169,7 @@ def _company_problem(company: CompanySettings, field: str, problem: str) -> Fiel
         object_id=company.pk,
         record=str(company),
         field=field,
-        label=str(company._meta.get_field(field).verbose_name),
+        label=str(model_field(company, field).verbose_name),
         problem=problem,
         fix_url=reverse("accounts:company_settings"),
     )

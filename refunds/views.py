@@ -168,7 +168,7 @@ def refund_confirm_transfer(request: OrganisationHttpRequest, pk: int) -> HttpRe
 def refund_reconcile(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
     refund = _get_refund_for_user(request, pk)
     status = services.reconcile_refund(refund=refund, actor=request.user)
-    notices = {
+    notices: dict[str, str] = {
         Refund.Status.REFUNDED: _("The provider has this refund: it is marked refunded."),
         Refund.Status.FAILED: _(
             "The provider has no such refund: it was not executed. Retry sends it safely."

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -45,10 +46,10 @@ class BusinessCalendar:
             raise ValueError("Opening time must be before closing time.")
 
     @classmethod
-    def from_config(cls, config: Mapping[str, object]) -> BusinessCalendar:
+    def from_config(cls, config: Mapping[str, Any]) -> BusinessCalendar:
         days = config.get("days", [0, 1, 2, 3, 4])
         return cls(
-            days=frozenset(int(d) for d in days),  # type: ignore[attr-defined]
+            days=frozenset(int(d) for d in days),
             opens=time.fromisoformat(str(config.get("open", "09:00"))),
             closes=time.fromisoformat(str(config.get("close", "18:00"))),
             time_zone=ZoneInfo(str(config.get("time_zone", "Europe/Paris"))),

@@ -55,7 +55,8 @@ def describe_failure(
             context["details"] = entry.details
         context["logged_at"] = entry.created_at.isoformat()
     if context.get("cause"):
-        context["cause_label"] = str(dict(Cause.choices).get(context["cause"], context["cause"]))
+        cause = str(context["cause"])
+        context["cause_label"] = str(dict(Cause.choices).get(cause, cause))
     return context
 
 

@@ -93,7 +93,7 @@ def _get_help_target_for_user(request: OrganisationHttpRequest, params: QueryDic
             model = processes.get(process).model
         except KeyError as exc:
             raise Http404 from exc
-        records = model.objects.for_organisation(request.organisation)
+        records = model.tracked().for_organisation(request.organisation)
         record = get_object_or_404(records, pk=record_id)
         if entry is not None and (
             entry.content_type_id != ContentType.objects.get_for_model(model).pk

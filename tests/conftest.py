@@ -94,9 +94,9 @@ def run_queued(*, rounds: int = 20) -> int:
         queued = [
             (process, record)
             for process in processes.all_processes()
-            for record in process.model.objects.filter(status=process.model.STATUS_QUEUED).filter(
-                Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=timezone.now())
-            )
+            for record in process.model.tracked()
+            .filter(status=process.model.STATUS_QUEUED)
+            .filter(Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=timezone.now()))
         ]
         if not queued:
             return ran

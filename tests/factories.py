@@ -9,7 +9,7 @@ from invoices.models import Customer, Invoice, InvoiceLine, VatCategory
 PASSWORD = "correct-horse-battery-9"
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
         django_get_or_create = ["slug"]
@@ -22,7 +22,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     )
 
 
-class CompanySettingsFactory(factory.django.DjangoModelFactory):
+class CompanySettingsFactory(factory.django.DjangoModelFactory[CompanySettings]):
     class Meta:
         model = CompanySettings
         django_get_or_create = ["organisation"]
@@ -43,7 +43,7 @@ class CompanySettingsFactory(factory.django.DjangoModelFactory):
     sender_email = "facturation@example.com"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -63,7 +63,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -80,7 +80,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     customer_type = Customer.Type.BUSINESS
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
+class InvoiceFactory(factory.django.DjangoModelFactory[Invoice]):
     """A draft with lines; given a ``number``, an issued invoice: created as a draft, its
     lines added, then numbered with its parties' snapshot in one save, as issuing does."""
 

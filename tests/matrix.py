@@ -8,7 +8,7 @@ Expectations: ``"ok"`` (2xx or a redirect that is not to the login page), ``"log
 (redirect to the login page), or a status code (403, 404, 405).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 ROLES = ("anonymous", "accountant", "support", "admin")
@@ -17,7 +17,7 @@ ROLES = ("anonymous", "accountant", "support", "admin")
 @dataclass(frozen=True)
 class Row:
     name: str  # URL name, e.g. "invoices:detail"
-    expect: dict[str, object]  # role -> expectation, for every role of ROLES
+    expect: Mapping[str, object]  # role -> expectation, for every role of ROLES
     method: str = "get"
     # Builds the URL kwargs from (organisation, users) for record URLs: an accountant
     # of another organisation must then get 404.

@@ -15,10 +15,10 @@ URL = reverse("activity:alerts")
 
 
 def raise_alert(organisation, cause: str = Cause.CONNECTIVITY) -> Alert:
-    invoice = InvoiceFactory(organisation=organisation)
+    invoice = InvoiceFactory.create(organisation=organisation)
     Invoice.objects.filter(pk=invoice.pk).update(number=f"F-2026-{invoice.pk:06d}")
     invoice.refresh_from_db()
-    return services.record_failure(
+    alert = services.record_failure(
         record=invoice,
         from_statuses=(invoice.status,),
         process=invoice.process.name,
@@ -27,6 +27,8 @@ def raise_alert(organisation, cause: str = Cause.CONNECTIVITY) -> Alert:
         details={"service": "storage"},
         attempt=3,
     )
+    assert alert is not None
+    return alert
 
 
 def test_a_failure_appears_in_the_alert_slot(accountant_client, organisation):
@@ -87,7 +89,7 @@ def test_it_refuses_other_roles_and_methods(support_client, accountant_client):
 
 
 def test_an_alert_explains_the_failure_in_the_readers_language(accountant_client, organisation):
-    invoice = InvoiceFactory(organisation=organisation)
+    invoice = InvoiceFactory.create(organisation=organisation)
     services.record_failure(
         record=invoice,
         from_statuses=(invoice.status,),

@@ -83,7 +83,7 @@ def test_each_queued_record_is_logged_with_its_task_and_the_trigger(accountant):
 
 
 def _statements_to_queue(count: int) -> int:
-    invoices = [InvoiceFactory(status=S.FAILED) for _ in range(count)]
+    invoices = [InvoiceFactory.create(status=S.FAILED) for _ in range(count)]
     with CaptureQueriesContext(connection) as queries:
         services.queue_records(
             model=Invoice, ids=[i.pk for i in invoices], from_statuses=(S.FAILED,)

@@ -28,7 +28,7 @@ def changes():
 
 
 def _invoice(status: str, **fields) -> Invoice:
-    return InvoiceFactory(status=status, **fields)
+    return InvoiceFactory.create(status=status, **fields)
 
 
 @pytest.mark.parametrize(

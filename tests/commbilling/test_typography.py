@@ -19,7 +19,8 @@ NBSP = "\u00a0"
 def _french_catalogue() -> dict[str, str]:
     path = settings.BASE_DIR / "locale" / "fr" / "LC_MESSAGES" / "django.mo"
     with path.open("rb") as mo:
-        return {k: v for k, v in gettext.GNUTranslations(mo)._catalog.items() if k}
+        catalogue = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]  # no public API
+        return {k: v for k, v in catalogue.items() if k}
 
 
 def test_every_french_message_has_a_no_break_space_before_double_punctuation():

@@ -33,7 +33,7 @@ def _backends(application_name: str) -> set[tuple[int, object]]:
 
 
 def _generate(accountant) -> Invoice:
-    invoice = InvoiceFactory(organisation=accountant.organisation)
+    invoice = InvoiceFactory.create(organisation=accountant.organisation)
     services.issue_invoice(invoice=invoice, actor=accountant)
 
     def generated():

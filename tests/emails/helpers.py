@@ -12,7 +12,7 @@ FAKE_PDF = b"%PDF-1.7\n% test invoice\n%%EOF\n"
 
 def generated_invoice(organisation, *, number: str = "F-2026-000042", **kwargs) -> Invoice:
     today = timezone.localdate()
-    invoice = InvoiceFactory(
+    invoice = InvoiceFactory.create(
         organisation=organisation,
         number=number,
         status=Invoice.Status.GENERATED,

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def _claimed_email(organisation, number: str) -> EmailMessage:
     """An invoice e-mail as the runner leaves it just before calling the service."""
     message = services.queue_invoice_email(invoice=generated_invoice(organisation, number=number))
+    assert message is not None
     EmailMessage.objects.filter(pk=message.pk).update(status="sending", attempts=1)
     message.refresh_from_db()
     return message

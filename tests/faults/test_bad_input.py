@@ -103,7 +103,7 @@ def test_the_largest_accepted_line_is_stored_exactly(accountant_client, organisa
 
 
 def test_editing_a_draft_with_a_negative_price_is_refused(accountant_client, organisation):
-    invoice = InvoiceFactory(organisation=organisation)
+    invoice = InvoiceFactory.create(organisation=organisation)
     existing = list(invoice.lines.values_list("pk", flat=True))
     lines = [_line(unit_price="-60")] * len(existing)
     data = _post_data(invoice.customer, lines, initial=len(existing), existing=existing)

@@ -81,6 +81,7 @@ def quit_server(smtp_server_factory, settings):  # noqa: F811
 def _claimed_email(organisation) -> EmailMessage:
     """An invoice e-mail as the runner leaves it just before calling the service."""
     message = services.queue_invoice_email(invoice=generated_invoice(organisation))
+    assert message is not None
     EmailMessage.objects.filter(pk=message.pk).update(status="sending", attempts=1)
     message.refresh_from_db()
     return message

@@ -106,10 +106,10 @@ def test_a_connection_the_broker_closed_is_replaced_within_the_same_publish(brok
 def test_the_first_request_after_a_freeze_answers_within_the_bound_and_the_record_is_sent_later(
     broker_proxy, celery_worker, accountant, accountant_client
 ):
-    warm_up = InvoiceFactory(organisation=accountant.organisation)
+    warm_up = InvoiceFactory.create(organisation=accountant.organisation)
     accountant_client.post(reverse("invoices:issue", args=[warm_up.pk]))
     wait_for(lambda: Invoice.objects.get(pk=warm_up.pk).status == Invoice.Status.GENERATED)
-    invoice = InvoiceFactory(organisation=accountant.organisation)
+    invoice = InvoiceFactory.create(organisation=accountant.organisation)
     responses = []
 
     def issue() -> None:

@@ -17,7 +17,7 @@ REFUSED = (AppendOnlyError, DatabaseError)  # by the ORM, or by the database's t
 
 @pytest.fixture
 def entry(organisation) -> ActivityLog:
-    invoice = InvoiceFactory(organisation=organisation)
+    invoice = InvoiceFactory.create(organisation=organisation)
     return services.log_event(
         record=invoice, process=invoice.process.name, event=Event.QUEUED, message="original"
     )

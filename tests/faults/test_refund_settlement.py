@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import CompanySettings
+from activity.errors import AutomationError
 from activity.models import ActivityLog, Alert, Event
 from refunds import providers
 from refunds import services as refunds
@@ -20,6 +21,10 @@ from tests.refunds.helpers import run_now
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _no_auth_error(remote: str) -> AutomationError:
+    raise AssertionError(remote)
+
+
 def _sent_by_a_first_attempt(refund: Refund, company: CompanySettings) -> None:
     """What an attempt does before its worker dies: record the sending time, then call
     the provider (here the local Stripe server, which makes the refund)."""
@@ -28,7 +33,7 @@ def _sent_by_a_first_attempt(refund: Refund, company: CompanySettings) -> None:
     client = providers.StripeRefunds(
         api_key=company.provider_api_key,
         api_base=company.provider_api_base,
-        on_auth_error=lambda remote: AssertionError(remote),
+        on_auth_error=_no_auth_error,
     )
     client.create(refund=refund)
 

@@ -15,7 +15,9 @@ BAR = reverse("incidents:bar")
 
 
 def _version(content: str) -> str:
-    return re.search(r'hx-get="/incidents/bar/\?v=([\w-]+)"', content).group(1)
+    found = re.search(r'hx-get="/incidents/bar/\?v=([\w-]+)"', content)
+    assert found is not None
+    return found.group(1)
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ def test_only_a_service_that_does_not_answer_opens_the_circuit(cause, outage):
 def _running_email(organisation) -> EmailMessage:
     number = f"F-2026-{EmailMessage.objects.count() + 1:06d}"
     message = queue_invoice_email(invoice=generated_invoice(organisation, number=number))
+    assert message is not None
     EmailMessage.objects.filter(pk=message.pk).update(
         status=EmailMessage.Status.SENDING, task_id="task-1", attempts=2
     )

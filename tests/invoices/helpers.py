@@ -19,6 +19,6 @@ def failed_invoice(organisation, **kwargs) -> Invoice:
     """An invoice whose generation failed because its customer has no address."""
     kwargs.setdefault("customer__street", "")
     kwargs.setdefault("customer__city", "")
-    invoice = generate_now(InvoiceFactory(organisation=organisation, **kwargs))
+    invoice = generate_now(InvoiceFactory.create(organisation=organisation, **kwargs))
     assert invoice.status == Invoice.Status.FAILED, invoice.last_error
     return invoice

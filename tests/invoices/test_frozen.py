@@ -21,7 +21,7 @@ postgresql_only = pytest.mark.skipif(
 
 @pytest.fixture
 def issued(organisation) -> Invoice:
-    invoice = generate_now(InvoiceFactory(organisation=organisation))
+    invoice = generate_now(InvoiceFactory.create(organisation=organisation))
     assert invoice.number
     assert invoice.status == Invoice.Status.GENERATED
     return invoice
@@ -52,7 +52,7 @@ def test_saving_a_changed_frozen_field_raises(issued, field, value):
 
 def test_changing_the_customer_of_an_issued_invoice_raises(issued, organisation):
     before = _stored(issued)
-    issued.customer = CustomerFactory(organisation=organisation)
+    issued.customer = CustomerFactory.create(organisation=organisation)
     with pytest.raises(FrozenDocumentError):
         issued.save(update_fields=["customer"])
     assert _stored(issued) == before
@@ -98,7 +98,7 @@ def test_bookkeeping_columns_still_change(issued):
 
 
 def test_a_draft_is_still_edited_and_deleted_freely(organisation):
-    draft = InvoiceFactory(organisation=organisation)
+    draft = InvoiceFactory.create(organisation=organisation)
     line = draft.lines.get()
     line.unit_price = Decimal("1.00")
     line.save()
@@ -155,7 +155,7 @@ def test_the_admin_cannot_delete_an_issued_invoice(issued, superuser_client):
 
 
 def test_the_admin_still_edits_a_draft(organisation, superuser_client):
-    draft = InvoiceFactory(organisation=organisation)
+    draft = InvoiceFactory.create(organisation=organisation)
     page = superuser_client.get(reverse("admin:invoices_invoice_change", args=[draft.pk]))
     assert b'name="_save"' in page.content
 

@@ -27,8 +27,8 @@ def pdf_text(content: bytes) -> str:
 
 
 def issue(organisation, *, lines, customer=None, **invoice_fields) -> tuple[Invoice, str]:
-    customer = customer or CustomerFactory(organisation=organisation)
-    invoice = InvoiceFactory(
+    customer = customer or CustomerFactory.create(organisation=organisation)
+    invoice = InvoiceFactory.create(
         organisation=organisation, customer=customer, lines=lines, **invoice_fields
     )
     invoice = generate_now(invoice)
@@ -86,7 +86,7 @@ def test_franchise_en_base(organisation):
 
 
 def test_intra_eu_reverse_charge_on_services(organisation):
-    customer = CustomerFactory(
+    customer = CustomerFactory.create(
         organisation=organisation, country="BE", siren="", vat_number="BE0403019261"
     )
     _invoice, text = issue(
@@ -98,7 +98,7 @@ def test_intra_eu_reverse_charge_on_services(organisation):
 
 
 def test_intra_eu_supply_of_goods(organisation):
-    customer = CustomerFactory(
+    customer = CustomerFactory.create(
         organisation=organisation, country="DE", siren="", vat_number="DE136695976"
     )
     _invoice, text = issue(
@@ -112,7 +112,9 @@ def test_intra_eu_supply_of_goods(organisation):
 
 
 def test_export_outside_the_eu(organisation):
-    customer = CustomerFactory(organisation=organisation, country="US", siren="", vat_number="")
+    customer = CustomerFactory.create(
+        organisation=organisation, country="US", siren="", vat_number=""
+    )
     customer.refresh_from_db()
     _invoice, text = issue(
         organisation,
@@ -149,7 +151,7 @@ def test_options_delivery_address_and_individual_buyer(organisation):
     CompanySettings.objects.filter(organisation=organisation).update(
         vat_on_debits=True, early_payment_discount="2 % sous 8 jours"
     )
-    customer = CustomerFactory(
+    customer = CustomerFactory.create(
         organisation=organisation,
         customer_type=Customer.Type.INDIVIDUAL,
         siren="",

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def issued(organisation) -> Invoice:
-    invoice = generate_now(InvoiceFactory(organisation=organisation))  # 240 € incl. VAT
+    invoice = generate_now(InvoiceFactory.create(organisation=organisation))  # 240 € incl. VAT
     assert invoice.status == Invoice.Status.GENERATED
     return invoice
 
@@ -63,7 +63,7 @@ def test_a_zero_or_negative_amount_is_refused(issued, accountant, amount):
 
 def test_a_draft_takes_no_payment(organisation, accountant):
     with pytest.raises(PaymentRefused, match="issued invoice"):
-        _pay(InvoiceFactory(organisation=organisation), "10", accountant)
+        _pay(InvoiceFactory.create(organisation=organisation), "10", accountant)
 
 
 def test_cancelling_a_payment_restores_the_balance_and_is_recorded(issued, accountant):

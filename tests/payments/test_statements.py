@@ -50,7 +50,7 @@ def camt053(entries: list[dict]) -> bytes:
 def issued(organisation, price: str, **kwargs) -> Invoice:
     """An issued, unpaid invoice (1 line at ``price`` excl. VAT + 20 %)."""
     n = Invoice.objects.count() + 1
-    return InvoiceFactory(
+    return InvoiceFactory.create(
         organisation=organisation,
         number=f"F-2026-{n:06d}",
         status=Invoice.Status.SENT,
@@ -63,7 +63,7 @@ def issued(organisation, price: str, **kwargs) -> Invoice:
 
 def test_a_camt053_of_20_lines_matches_18_invoices_and_lists_2_unmatched(organisation, accountant):
     invoices = [issued(organisation, f"{100 + i * 7}.00") for i in range(18)]
-    referenced = CustomerFactory(organisation=organisation, payment_reference="CLT-ACME-77")
+    referenced = CustomerFactory.create(organisation=organisation, payment_reference="CLT-ACME-77")
     by_reference = issued(organisation, "95.00", customer=referenced)
     entries = []
     for i, invoice in enumerate(invoices[:16]):

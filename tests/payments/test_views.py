@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def issued(organisation) -> Invoice:
-    return InvoiceFactory(
+    return InvoiceFactory.create(
         organisation=organisation,
         number="F-2026-000050",
         status=Invoice.Status.SENT,

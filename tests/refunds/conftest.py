@@ -37,7 +37,7 @@ def stripe_org(organisation, stripe_server):
 
 def paid_invoice(organisation, *, server: FakeStripe | None = None, paid: str = "240.00", **kw):
     """An issued invoice of 240 € incl. VAT (2 x 100 € + 20 % VAT), paid by card."""
-    invoice = InvoiceFactory(organisation=organisation, **kw)
+    invoice = InvoiceFactory.create(organisation=organisation, **kw)
     invoice.number = invoice.number or f"F-2026-{invoice.pk:06d}"
     invoice.status = "paid"
     invoice.amount_paid = Decimal(paid)

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 GOOD_KEY = "sk_test_commbilling"
@@ -19,11 +20,11 @@ GOOD_KEY = "sk_test_commbilling"
 
 def _nested(pairs: list[tuple[str, str]]) -> dict[str, object]:
     """metadata[refund_id]=5 → {"metadata": {"refund_id": "5"}}"""
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
     for key, value in pairs:
         if "[" in key:
             outer, inner = key.rstrip("]").split("[", 1)
-            result.setdefault(outer, {})[inner] = value  # type: ignore[index]
+            result.setdefault(outer, {})[inner] = value
         else:
             result[key] = value
     return result

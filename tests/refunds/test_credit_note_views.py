@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def issued(organisation) -> Invoice:
-    return generate_now(InvoiceFactory(organisation=organisation))  # 2 x 100 € + 20 %
+    return generate_now(InvoiceFactory.create(organisation=organisation))  # 2 x 100 € + 20 %
 
 
 def test_cancel_by_credit_note_from_the_invoice_page(accountant_client, issued):

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def issued(organisation) -> Invoice:
     """240 € incl. VAT: 2 x Conseil at 100 € + 20 % VAT."""
-    invoice = generate_now(InvoiceFactory(organisation=organisation))
+    invoice = generate_now(InvoiceFactory.create(organisation=organisation))
     assert invoice.status == Invoice.Status.GENERATED
     return invoice
 
@@ -85,7 +85,7 @@ def test_a_partial_credit_note_credits_chosen_lines_and_amounts(issued, accounta
 def test_a_credit_note_needs_a_reason_and_an_issued_invoice(
     organisation, issued, accountant, reason, draft, message
 ):
-    invoice = InvoiceFactory(organisation=organisation) if draft else issued
+    invoice = InvoiceFactory.create(organisation=organisation) if draft else issued
     with pytest.raises(CreditNoteRefused, match=message):
         credit_invoice(invoice=invoice, reason=reason, actor=accountant)
     assert not CreditNote.objects.exists()
@@ -170,7 +170,7 @@ def test_corrections_and_refunds_share_one_gapless_av_series(issued, accountant,
             actor=accountant,
             lines=[CreditedLine(invoice_line=line, quantity=Decimal("2"), unit_price=Decimal(100))],
         )
-    paid = generate_now(InvoiceFactory(organisation=organisation))
+    paid = generate_now(InvoiceFactory.create(organisation=organisation))
     record_payment(
         invoice=paid, amount=Decimal("240.00"), paid_on=timezone.localdate(), actor=accountant
     )

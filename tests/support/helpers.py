@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from activity import services as activity_services
@@ -14,7 +15,7 @@ def paris(y, m, d, h=0, mi=0) -> datetime:
 
 
 def make_ticket(*, requester, now=None, **fields) -> Ticket:
-    values = {
+    values: dict[str, Any] = {
         "subject": "Invoice will not generate",
         "category": Ticket.Category.BILLING,
         "description": "Help please",

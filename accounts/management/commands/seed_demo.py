@@ -5,6 +5,7 @@ does nothing unless --force is given on an empty database."""
 import importlib
 import random
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -15,7 +16,7 @@ from accounts.models import ROLE_GROUPS, CompanySettings, Organisation, Role, Us
 
 DEMO_PASSWORD = "demo-2026!"  # noqa: S105 -- published demo logins
 
-ORGANISATIONS = [
+ORGANISATIONS: list[dict[str, Any]] = [
     {
         "name": "Atelier Dupont SARL",
         "slug": "atelier-dupont",

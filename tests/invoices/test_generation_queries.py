@@ -1,0 +1,64 @@
+"""Generation reads each thing once: the statements of one generation are pinned and do
+not grow with the invoice's lines (issue 15: the path at the floor of its reads)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import CompanySettings
+from invoices import services
+from invoices.models import Invoice
+from invoices.processes import GENERATION
+from tests.factories import InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+# The runner's claim (SELECT, UPDATE in a savepoint, SELECT) and its start entry; the
+# invoice with its customer, organisation and settings, then its lines; the number (lock,
+# sequence lock, UPDATE, invoice UPDATE in a savepoint); generated (UPDATE and the
+# refreshed record in a savepoint); the runner's success entry and alert resolution.
+STATEMENTS = 21
+
+
+def _statements_to_generate(organisation, actor, lines: int) -> int:
+    invoice = InvoiceFactory.create(
+        organisation=organisation,
+        lines=[(f"Ligne {n}", "1", "10.00", "20") for n in range(lines)],
+    )
+    services.issue_invoice(invoice=invoice, actor=actor)
+    invoice.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        GENERATION.task.apply(args=[invoice.pk], task_id=invoice.task_id)
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
+    return len(queries)
+
+
+def test_one_generation_costs_a_pinned_number_of_statements_whatever_its_lines(accountant):
+    organisation = accountant.organisation
+    CompanySettings.objects.filter(organisation=organisation).update(auto_send_invoices=False)
+    _statements_to_generate(organisation, accountant, 1)  # the year's series now exists
+
+    one_line = _statements_to_generate(organisation, accountant, 1)
+    many_lines = _statements_to_generate(organisation, accountant, 12)
+
+    assert one_line == many_lines
+    assert one_line <= STATEMENTS
+
+
+def test_the_automatic_email_adds_its_own_statements_only(accountant):
+    from emails.models import EmailMessage
+
+    organisation = accountant.organisation
+    CompanySettings.objects.filter(organisation=organisation).update(auto_send_invoices=True)
+    _statements_to_generate(organisation, accountant, 1)
+
+    with_email = _statements_to_generate(organisation, accountant, 1)
+
+    assert EmailMessage.objects.filter(invoice__organisation=organisation).count() == 2
+
+    # Eight statements: the receiver reads the invoice with its settings and locks it, the
+    # message reads the settings it is written with, then is inserted and queued (UPDATE,
+    # SELECT, its label's invoice, log entry); the other nine are the SAVEPOINT/RELEASE
+    # pairs of the nested atomic blocks.
+    assert with_email <= STATEMENTS + 17
