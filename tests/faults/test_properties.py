@@ -11,15 +11,17 @@ Numbering: whatever the order of issues in different series, and whichever of th
 back, each series holds 1, 2, 3… in the order of the commits: no gap, no duplicate.
 
 A refund's credit note splits the refunded amount over the invoice's VAT rates in
-proportion, half-up to the cent: its parts add up to the amount exactly, each part's
-base and VAT add up to it, and a full refund gives back each rate's total.
+proportion, to the cent: its parts add up to the amount exactly, none is negative, each
+is within a cent of its exact share, each part's base and VAT add up to it, and a full
+refund gives back each rate's total. (It found that rounding each share half-up and
+giving the last rate the rest could leave that rate at -0,01 €.)
 """
 
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from commbilling.forms import MAX_INVOICE_TOTAL, MAX_LINE_TOTAL, MAX_QUANTITY, MAX_UNIT_PRICE
@@ -120,6 +122,11 @@ def test_vat_per_line_never_differs_from_vat_on_the_line_total_by_more_than_a_ce
 
 @DB_EXAMPLES
 @given(st.lists(lines, min_size=1, max_size=5), st.integers(min_value=0, max_value=10_000))
+# Found by this test: half-up shares, the last rate taking the rest, left it at -0,01 €.
+@example(
+    specs=[(1, 3810, 1000), (126, 5115, 0), (51, 657, 1000), (1, 4056, 2000), (86, 494, 550)],
+    per_ten_thousand=123,
+)
 def test_a_credit_note_splits_a_refund_over_the_rates_in_proportion_and_exactly(
     organisation, specs, per_ten_thousand
 ):
@@ -135,15 +142,13 @@ def test_a_credit_note_splits_a_refund_over_the_rates_in_proportion_and_exactly(
 
     assert sum(p["total"] for p in parts) == amount
     buckets = [b for b in invoice.vat_breakdown() if b["base"] + b["vat"]]
-    for index, (part, bucket) in enumerate(zip(parts, buckets, strict=True)):
+    for part, bucket in zip(parts, buckets, strict=True):
         assert part["rate"] == bucket["rate"]
         assert part["base"] + part["vat"] == part["total"]
         assert part["base"] == round_money(part["total"] * 100 / (100 + part["rate"]))
         assert part["total"] >= 0
         exact = amount * (bucket["base"] + bucket["vat"]) / total
-        # Each rate within half a cent of its exact share; the last one takes the rest.
-        slack = Decimal("0.005") * (len(parts) if index == len(parts) - 1 else 1)
-        assert abs(part["total"] - exact) <= slack
+        assert abs(part["total"] - exact) < Decimal("0.01")
     if amount == total:
         assert [p["total"] for p in parts] == [b["base"] + b["vat"] for b in buckets]
 
