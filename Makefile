@@ -7,6 +7,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # `make run PORT=8080 MAIL_PORT=2525`: the web server's and the local mail sink's ports.
 PORT ?= 8000
 MAIL_PORT ?= 1025
+# The local e-invoicing platform's port; the demo organisation transmits to it.
+PLATFORM_PORT ?= 8765
+export EINVOICING_DEMO_PLATFORM_URL ?= http://127.0.0.1:$(PLATFORM_PORT)
 
 .PHONY: run test lint typecheck format bench load migrate demo clean messages check-deploy
 
@@ -34,8 +37,8 @@ demo: migrate
 # Links in e-mails (the demo's too) point at this server unless SITE_URL says otherwise.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: demo
-	@echo "CommBilling on http://127.0.0.1:$(PORT) (mail sink on port $(MAIL_PORT)) — Ctrl-C stops web, worker, scheduler and mail sink."
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) MAIL_PORT=$(MAIL_PORT) EMAIL_PORT=$(MAIL_PORT) \
+	@echo "CommBilling on http://127.0.0.1:$(PORT) (mail sink on port $(MAIL_PORT), e-invoicing platform on port $(PLATFORM_PORT)) — Ctrl-C stops web, workers, scheduler, mail sink and platform."
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) MAIL_PORT=$(MAIL_PORT) EMAIL_PORT=$(MAIL_PORT) PLATFORM_PORT=$(PLATFORM_PORT) \
 		$(PY) scripts/run Procfile.dev
 
 lint: venv

@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", views.company_settings, name="company_settings"),
+    path("no-role/", views.no_role, name="no_role"),
 ]

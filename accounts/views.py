@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from commbilling.http import AuthenticatedHttpRequest
 
@@ -40,3 +40,10 @@ def company_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     return TemplateResponse(
         request, "accounts/company_settings.html", {"form": form, "can_edit": can_edit}
     )
+
+
+@require_GET
+@login_required
+def no_role(request: AuthenticatedHttpRequest) -> TemplateResponse:
+    """A user whose account has no role yet: say so instead of a bare 403."""
+    return TemplateResponse(request, "accounts/no_role.html")

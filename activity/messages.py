@@ -13,6 +13,14 @@ from django.utils.translation import pgettext
 from . import processes, reasons
 from .choices import Cause
 
+# Outside services that apps talk to, named in failures ("the e-invoicing platform"):
+# registered by those apps when Django starts (lazy labels, rendered when read).
+_service_labels: dict[str, object] = {}
+
+
+def register_service_label(service: str, label: object) -> None:
+    _service_labels[service] = label
+
 
 def _service_label(service: str) -> str:
     labels = {
@@ -22,6 +30,8 @@ def _service_label(service: str) -> str:
         "smtp": _("the mail server (SMTP)"),
         "provider": _("the payment provider"),
     }
+    if service in _service_labels:
+        return str(_service_labels[service])
     return labels.get(service, service)
 
 

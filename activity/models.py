@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, NoReturn, Self, TypeVar
 
@@ -16,7 +16,7 @@ from . import processes
 from .choices import Cause, Event, Level, Trigger
 from .errors import AutomationError
 from .messages import Explanation, explain
-from .signals import status_changed
+from .signals import status_changed, statuses_changed
 
 __all__ = [
     "ActivityLog",
@@ -403,6 +403,7 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                     ),
                 )
             moved = list(self.for_labels().filter(pk__in=ids, task_id__startswith=f"{batch}."))
+            changes = []
             for record in moved:
                 origin = from_statuses[int(record.task_id.split(".", 1)[1].split("-", 1)[0])]
                 if origin != model.STATUS_QUEUED:
@@ -412,8 +413,42 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                         organisation_id=record.organisation_id,
                         old_status=origin,
                         new_status=model.STATUS_QUEUED,
+                        bulk=True,
                     )
+                    changes.append((record.pk, record.organisation_id, origin, model.STATUS_QUEUED))
+            if changes:
+                statuses_changed.send(sender=model, changes=changes)
         return moved
+
+    def bulk_create(
+        self,
+        objs: Iterable[_R],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[_R]:
+        """Records created in one INSERT are announced at once (``statuses_changed``, as
+        entering their status), in the same transaction. With ``ignore_conflicts`` the
+        database does not say which rows it created: those are not announced."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(
+                objs,
+                batch_size=batch_size,
+                ignore_conflicts=ignore_conflicts,
+                update_conflicts=update_conflicts,
+                update_fields=update_fields,
+                unique_fields=unique_fields,
+            )
+            changes = [
+                (record.pk, record.organisation_id, None, record.status)
+                for record in created
+                if record.pk is not None
+            ]
+            if changes:
+                statuses_changed.send(sender=self.model, changes=changes)
+        return created
 
     def mark_failed(
         self,
@@ -545,9 +580,14 @@ class TrackedRecord(models.Model):
     def process(self) -> processes.Process:
         return processes.for_model(type(self))
 
+    @classmethod
+    def failed_statuses(cls) -> tuple[str, ...]:
+        """Every status shown as failed: the failed status first, then the others."""
+        return (cls.STATUS_FAILED, *(s for s in cls.FAILURE_STATUSES if s != cls.STATUS_FAILED))
+
     @property
     def is_failed(self) -> bool:
-        return self.status == self.STATUS_FAILED or self.status in self.FAILURE_STATUSES
+        return self.status in self.failed_statuses()
 
     @property
     def is_retrying(self) -> bool:

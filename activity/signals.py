@@ -11,6 +11,14 @@ from django.dispatch import Signal
 # changes a tracked record's status.
 status_changed = Signal()
 
+# Many tracked records entered a status at once (sender: their model), in one statement:
+# ``requeue_many`` (after its ``status_changed`` for each record, sent with ``bulk=True``)
+# and ``bulk_create`` (which sends no post_save). Keyword argument: changes, a list of
+# (record_id, organisation_id, old_status, new_status), old_status None for a record
+# created. Receivers that write for each change (the dashboard's counters) write once for
+# all of them here, and skip the ``status_changed`` marked ``bulk``.
+statuses_changed = Signal()
+
 # A final failure was recorded (sender: the record's model). Keyword arguments: record,
 # process (its name), cause, details, entry (the ActivityLog entry), alert.
 automation_failed = Signal()

@@ -1,19 +1,21 @@
-import csv
-from collections.abc import Iterator
+from collections.abc import Callable
 
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.decorators import accountant_required
 from commbilling.http import OrganisationHttpRequest
 from commbilling.pagination import keyset_paginate
 
-from . import processes, services
+from . import exports, processes, services
 from .forms import ActivityFilterForm
 from .labels import with_current_labels
 from .models import ActivityLog, Alert, TrackedRecord
@@ -48,57 +50,20 @@ def log_list(request: OrganisationHttpRequest) -> TemplateResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+EXPORTS: dict[str, Callable[[QuerySet[ActivityLog]], HttpResponseBase]] = {
+    "csv": exports.raw_csv,
+    "excel": exports.spreadsheet_csv,
+    "xlsx": exports.xlsx,
+}
 
 
 @require_GET
 @accountant_required
-def log_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
+def log_export(request: OrganisationHttpRequest, kind: str = "csv") -> HttpResponseBase:
+    """The entries the list's filters select (the same query string), in ``kind``."""
     form = ActivityFilterForm(request.GET or None, organisation=request.organisation)
-    entries = form.filter(ActivityLog.objects.for_organisation(request.organisation)).order_by(
-        "-id"
-    )
-    writer = csv.writer(_Echo())
-    header = [
-        "time",
-        "process",
-        "event",
-        "level",
-        "record",
-        "cause",
-        "message",
-        "attempt",
-        "trigger",
-        "actor",
-        "task_id",
-        "worker",
-        "duration_ms",
-    ]
-
-    def rows() -> Iterator[str]:
-        yield writer.writerow(header)
-        for entry in entries.values_list(
-            "created_at",
-            "process",
-            "event",
-            "level",
-            "record_label",
-            "cause",
-            "message",
-            "attempt",
-            "trigger",
-            "actor__username",
-            "task_id",
-            "worker",
-            "duration_ms",
-        ).iterator(chunk_size=2000):
-            yield writer.writerow([entry[0].isoformat(), *entry[1:]])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="journal-activite.csv"'
-    return response
+    entries = form.filter(ActivityLog.objects.for_organisation(request.organisation))
+    return EXPORTS[kind](entries.order_by("-id"))
 
 
 def _alerts_response(request: OrganisationHttpRequest) -> TemplateResponse:
@@ -147,8 +112,17 @@ def _status_response(
 
 @require_GET
 @accountant_required
-def record_status(request: OrganisationHttpRequest, process: str, pk: int) -> TemplateResponse:
-    return _status_response(request, _get_record_for_user(request, process, pk))
+def record_status(request: OrganisationHttpRequest, process: str, pk: int) -> HttpResponse:
+    """The status fragment, polled while the record is queued or running. When the record
+    has come out of it since the page was drawn (``shown``), the page is told to redraw
+    its whole record section (title, number, buttons, history, fix form, messages)."""
+    record = _get_record_for_user(request, process, pk)
+    response = _status_response(request, record)
+    shown = request.GET.get("shown")
+    in_progress = (record.STATUS_QUEUED, record.STATUS_RUNNING)
+    if shown and shown != record.status and record.status not in in_progress:
+        trigger_client_event(response, "record-changed")
+    return response
 
 
 @require_POST

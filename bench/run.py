@@ -34,7 +34,7 @@ SCALES = {
         "activity_log.py": ["100000"],
         "invoice_list.py": ["20000"],
         "pipeline.py": ["100", "8"],
-        "dashboard.py": ["100000", "10000", "50000"],
+        "dashboard_growth.py": ["100000", "10000", "50000"],
         "poll.py": ["2000"],
     },
     "full": {
@@ -42,7 +42,7 @@ SCALES = {
         "activity_log.py": ["1000000"],
         "invoice_list.py": ["100000"],
         "pipeline.py": ["1000", "20"],
-        "dashboard.py": ["1000000", "100000", "500000"],
+        "dashboard_growth.py": ["1000000", "100000", "500000"],
         "poll.py": ["10000"],
     },
 }

@@ -21,3 +21,8 @@ class OrganisationHttpRequest(AuthenticatedHttpRequest):
     """A request that went through ``accountant_required``: scoped to one organisation."""
 
     organisation: Organisation
+
+
+# A form that did not validate is answered with this status and re-rendered with its
+# messages; htmx swaps it in place (``responseHandling`` in templates/base.html).
+INVALID_FORM_STATUS = 422

@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "payments",
     "support",
     "incidents",
+    "dashboard",
+    "batches",
+    "einvoicing",
 ]
 
 MIDDLEWARE = [
@@ -340,7 +343,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-records": {"task": "activity.sweep_stuck_records", "schedule": 60.0},
+    "compact-dashboard-counters": {"task": "dashboard.compact_counters", "schedule": 60.0},
+    "resume-batches": {"task": "batches.resume", "schedule": 60.0},
     "reconcile-refunds": {"task": "refunds.reconcile_unknown_refunds", "schedule": 300.0},
+    "check-einvoices": {"task": "einvoicing.check_einvoices", "schedule": 300.0},
     "queue-overdue-reminders": {
         "task": "emails.queue_overdue_reminders",
         "schedule": env_float("AUTOMATION_REMINDER_INTERVAL_SECONDS", 3600.0),
@@ -406,6 +412,9 @@ else:
 # Seconds the payment provider has to answer a refund call; past it the outcome is
 # unknown and the refund is looked up at the provider before anything is sent again.
 REFUNDS_PROVIDER_TIMEOUT_SECONDS = env_float("REFUNDS_PROVIDER_TIMEOUT_SECONDS", 30.0)
+# E-invoicing: the approved platform's HTTP timeout, and how old a webhook may be.
+EINVOICING_PLATFORM_TIMEOUT_SECONDS = env_float("EINVOICING_PLATFORM_TIMEOUT_SECONDS", 20.0)
+EINVOICING_WEBHOOK_TOLERANCE_SECONDS = env_int("EINVOICING_WEBHOOK_TOLERANCE_SECONDS", 300)
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

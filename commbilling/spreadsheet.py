@@ -44,7 +44,9 @@ def delimiter() -> str:
     return ";" if l10n.label_colon() != ":" else ","
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]):
+def csv_response(
+    filename: str, header: list[str], rows: Iterable[Iterable[object]]
+) -> StreamingHttpResponse:
     """A streamed CSV download; ``rows`` may be a lazy iterator over millions of rows."""
     writer = csv.writer(_Echo(), delimiter=delimiter())
 

@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dashboard.views import dashboard
+
 from . import views
 
 admin.site.site_header = "CommBilling"
 admin.site.site_title = "CommBilling"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -19,4 +21,6 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("emails/", include("emails.urls")),
     path("incidents/", include("incidents.urls")),
+    path("batches/", include("batches.urls")),
+    path("einvoicing/", include("einvoicing.urls")),
 ]

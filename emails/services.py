@@ -8,6 +8,7 @@ issued) exists if and only if that transaction commits.
 from datetime import date, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
+from typing import cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -215,12 +216,23 @@ def queue_email_of_generated_invoice(
         queue_invoice_email(invoice=invoice)
 
 
-@transaction.atomic
 def send_invoices(*, organisation: Organisation, invoice_ids: list[int], actor: User) -> int:
-    """Bulk Send: queue the invoice e-mail of each selected invoice that has its PDF, in a
-    constant number of statements whatever their number (a page of 500 is one request):
-    the invoices locked and read at once, one INSERT of the messages, one UPDATE and one
+    """Bulk Send: queue the invoice e-mail of each selected invoice that has its PDF
+    (``queue_invoice_emails``); returns how many were queued."""
+    return len(
+        queue_invoice_emails(organisation=organisation, invoice_ids=invoice_ids, actor=actor)
+    )
+
+
+@transaction.atomic
+def queue_invoice_emails(
+    *, organisation: Organisation, invoice_ids: list[int], actor: User | None
+) -> list[EmailMessage]:
+    """Queue the invoice e-mail of each of these invoices that has its PDF, in a constant
+    number of statements whatever their number (a page of 500 is one request): the
+    invoices locked and read at once, one INSERT of the messages, one UPDATE and one
     INSERT of their log entries to queue them, then one publish of all their tasks.
+    Returns the messages queued (a batch run follows them).
 
     An invoice whose e-mail is still on its way is skipped (a double click sends once)."""
     invoices = list(
@@ -261,9 +273,9 @@ def send_invoices(*, organisation: Organisation, invoice_ids: list[int], actor: 
         from_statuses=(EmailMessage.Status.QUEUED,),
         actor=actor,
         trigger=Trigger.BATCH,
-        message=texts.QUEUED_BY(actor=actor.get_username()),
+        message=texts.QUEUED_BY(actor=actor.get_username()) if actor else "",
     )
-    return len(queued)
+    return cast(list[EmailMessage], queued)
 
 
 def reminder_steps() -> list[int]:

@@ -9,6 +9,5 @@ urlpatterns = [
     path("<int:pk>/", views.email_detail, name="detail"),
     path("<int:pk>/html/", views.email_html, name="html"),
     path("invoices/<int:pk>/send/", views.send_invoice, name="send_invoice"),
-    path("invoices/send/", views.send_invoices, name="send_invoices"),
     path("webhooks/<slug:esp>/tracking/", webhooks.tracking_webhook, name="tracking_webhook"),
 ]

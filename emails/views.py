@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import accountant_required
 from activity.models import ActivityLog
 from commbilling.http import OrganisationHttpRequest
-from commbilling.pagination import keyset_paginate, parse_id
+from commbilling.pagination import keyset_paginate
 from invoices.models import Invoice
 
 from . import services
@@ -115,14 +115,3 @@ def send_invoice(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
         )
     (messages.success if message else messages.error)(request, notice)
     return redirect(invoice)
-
-
-@require_POST
-@accountant_required
-def send_invoices(request: OrganisationHttpRequest) -> HttpResponse:
-    ids = [i for i in map(parse_id, request.POST.getlist("ids")) if i is not None][:500]
-    count = services.send_invoices(
-        organisation=request.organisation, invoice_ids=ids, actor=request.user
-    )
-    messages.success(request, _("%(n)d e-mail(s) queued.") % {"n": count})
-    return redirect("emails:list")

@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -175,6 +175,23 @@ class InvoiceQuerySet(TrackedQuerySet):
         if self.issued().exists():
             raise FrozenDocumentError("An issued invoice cannot be deleted.")
         return super().delete()
+
+    def retake_parties(self, invoice: "Invoice", *, seller: dict, buyer: dict) -> bool:
+        """The one exception to the freeze, for ``services.retake_parties`` only: replace
+        the parties' snapshot of an issued invoice nobody received. On PostgreSQL the
+        trigger lets ``seller`` and ``buyer`` change while this statement runs, no longer
+        (migration 0007)."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('invoices.retaking_parties', 'on', true)")
+            rows = models.QuerySet.update(
+                self.filter(pk=invoice.pk, number__isnull=False), seller=seller, buyer=buyer
+            )
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('invoices.retaking_parties', 'off', true)")
+        return bool(rows)
 
 
 class Invoice(TrackedRecord):

@@ -24,6 +24,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from accounts.models import company_settings_for
 
+from . import extensions
+
 _font_config: FontConfiguration | None = None
 
 
@@ -69,7 +71,12 @@ def organisation_media(company) -> tuple[Path, ...]:
 
 
 def render_pdf(
-    template: str, context: dict[str, object], *, company=None, language: str = "fr"
+    template: str,
+    context: dict[str, object],
+    *,
+    company=None,
+    language: str = "fr",
+    pdf_variant: str | None = None,
 ) -> bytes:
     """Render a document of ``company``'s organisation: its logo is the only media file the
     fetcher may read, and the template gets it as ``logo_uri``."""
@@ -83,7 +90,7 @@ def render_pdf(
         base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
         url_fetcher=LocalFilesFetcher(media),
     )
-    return document.write_pdf(font_config=font_config())
+    return document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
 
 
 def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
@@ -109,7 +116,8 @@ def render_invoice_pdf(invoice, company=None) -> bytes:
     language = invoice.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
-    return render_pdf(
+    finisher = extensions.pdf_finisher()
+    pdf = render_pdf(
         "invoices/invoice_pdf.html",
         {
             **parties_context(seller=invoice.seller, buyer=invoice.buyer),
@@ -120,4 +128,6 @@ def render_invoice_pdf(invoice, company=None) -> bytes:
         },
         company=company or company_settings_for(invoice.organisation),
         language=language,
+        pdf_variant=finisher.pdf_variant if finisher else None,
     )
+    return finisher.finish(invoice, pdf) if finisher else pdf

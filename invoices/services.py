@@ -14,7 +14,7 @@ from activity.models import Trigger
 from commbilling.fields import model_field
 from commbilling.vat import FRENCH_VAT_RATES
 
-from . import mentions, texts
+from . import extensions, mentions, texts
 from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice
 from .numbering import take_next_number
@@ -108,6 +108,15 @@ def check_invoice_ready(
     company = company or company_settings_for(invoice.organisation)
     data = customer_problems(invoice.customer) + invoice_problems(invoice, company)
     config = settings_problems(company)
+    # What apps above add (e-invoicing's rules): one entry per field to fix.
+    seen = {(p.model, p.object_id, p.field) for p in data + config}
+    for check in extensions.readiness_checks():
+        more_data, more_config = check(invoice)
+        for found, problems in ((more_data, data), (more_config, config)):
+            for problem in found:
+                if (key := (problem.model, problem.object_id, problem.field)) not in seen:
+                    seen.add(key)
+                    problems.append(problem)
     return data, config
 
 
@@ -157,6 +166,23 @@ def assign_invoice_number(
         ]
     )
     return locked
+
+
+def retake_parties(*, invoice: Invoice) -> bool:
+    """Copy the seller and the buyer onto an issued invoice again, from the company settings
+    and the customer as they are now. Returns whether they changed.
+
+    Only for an invoice that nobody received, which the caller vouches for: an e-invoice
+    the platform rejected (213 Rejetée, 221 Erreur de routage) is deemed never issued, and
+    is corrected and sent again under its number. Anything else is corrected by a credit
+    note; lines, amounts and the number never change here."""
+    seller = mentions.seller_snapshot(company_settings_for(invoice.organisation))
+    buyer = mentions.buyer_snapshot(invoice.customer)
+    if (seller, buyer) == (invoice.seller, invoice.buyer):
+        return False
+    changed = Invoice.objects.retake_parties(invoice, seller=seller, buyer=buyer)
+    invoice.refresh_from_db()
+    return changed
 
 
 def pdf_path(invoice: Invoice) -> str:

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,11 +16,11 @@ from django_htmx.http import trigger_client_event
 from accounts.decorators import accountant_required
 from activity import services as activity
 from activity.models import ActivityLog, Event, Trigger
-from commbilling.http import OrganisationHttpRequest
+from commbilling.http import INVALID_FORM_STATUS, OrganisationHttpRequest
 from commbilling.pagination import CappedPaginator
 from commbilling.spreadsheet import csv_response
 
-from . import services, texts
+from . import extensions, services, texts
 from .forms import (
     CustomerForm,
     CustomerSearchForm,
@@ -69,6 +71,16 @@ def _filtered_invoices(request: OrganisationHttpRequest):
         invoices = invoices.filter(status=status)
     else:
         status = ""
+    # Filters that apps above add (invoices.extensions): by e-invoicing status.
+    extra = []
+    for list_filter in extensions.list_filters():
+        value = request.GET.get(list_filter.param, "")
+        condition = list_filter.condition(value)
+        if condition is not None:
+            invoices = invoices.filter(condition)
+        else:
+            value = ""
+        extra.append({"filter": list_filter, "value": value, "choices": list_filter.choices()})
     q = request.GET.get("q", "").strip()[:100]
     if q:
         invoices = invoices.filter(Q(number__istartswith=q) | Q(customer__legal_name__icontains=q))
@@ -76,7 +88,7 @@ def _filtered_invoices(request: OrganisationHttpRequest):
     if sort not in SORTS:
         sort = ""
     invoices = invoices.order_by(*(SORTS[sort] if sort else DEFAULT_ORDER))
-    return invoices, status, q, sort
+    return invoices, status, q, sort, extra
 
 
 @require_GET
@@ -109,7 +121,7 @@ def invoice_export(request: OrganisationHttpRequest) -> StreamingHttpResponse:
 @require_GET
 @accountant_required
 def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
-    invoices, status, q, sort = _filtered_invoices(request)
+    invoices, status, q, sort, extra_filters = _filtered_invoices(request)
     paginator = CappedPaginator(invoices, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -143,9 +155,12 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
             "q": q,
             "sort": sort,
             "statuses": Invoice.Status.choices,
+            "extra_filters": extra_filters,
             "headers": headers,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
+            # The bulk send's one-time token: a double submit finds the batch it started.
+            "batch_token": uuid.uuid4().hex,
         },
     )
 
@@ -313,6 +328,7 @@ def invoice_fix_customer(request: OrganisationHttpRequest, pk: int) -> HttpRespo
         request,
         "invoices/detail.html#fix" if request.htmx else "invoices/fix_customer.html",
         _fix_context(request, invoice, form),
+        status=INVALID_FORM_STATUS if form.errors else 200,
     )
 
 

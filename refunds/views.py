@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import accountant_required
 from activity.models import ActivityLog
-from commbilling.http import OrganisationHttpRequest
+from commbilling.http import INVALID_FORM_STATUS, OrganisationHttpRequest
 from commbilling.l10n import format_amount
 from commbilling.pagination import keyset_paginate
 from invoices.models import Invoice
@@ -114,7 +114,7 @@ def refund_request(request: OrganisationHttpRequest, invoice_pk: int) -> HttpRes
             "refundable": services.refundable_amount(invoice),
             "held": services.held_amount(invoice),
         },
-        status=400 if form.errors else 200,
+        status=INVALID_FORM_STATUS if form.errors else 200,
     )
 
 
@@ -229,7 +229,7 @@ def credit_invoice(request: OrganisationHttpRequest, invoice_pk: int) -> HttpRes
         request,
         "refunds/credit_invoice.html",
         {"invoice": invoice, "form": form, "partial": partial},
-        status=422 if form.errors else 200,
+        status=INVALID_FORM_STATUS if form.errors else 200,
     )
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import accountant_required, support_required
 from activity import processes
 from activity.models import ActivityLog
-from commbilling.http import AuthenticatedHttpRequest, OrganisationHttpRequest
+from commbilling.http import INVALID_FORM_STATUS, AuthenticatedHttpRequest, OrganisationHttpRequest
 
 from . import services
 from .calendar import business_time_between, get_calendar
@@ -216,7 +216,10 @@ def reply(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
             return redirect(ticket)
         form = ReplyForm()
     template = "support/ticket.html#conversation" if request.htmx else "support/ticket.html"
-    return _ticket_page(request, ticket, form, template)
+    response = _ticket_page(request, ticket, form, template)
+    if form.errors:
+        response.status_code = INVALID_FORM_STATUS
+    return response
 
 
 @require_GET
@@ -274,7 +277,7 @@ def _workspace(request: AuthenticatedHttpRequest, ticket: Ticket, **forms) -> Te
         "history": history,
         "reply_form": forms.get("reply_form") or SupportReplyForm(),
         "note_form": forms.get("note_form") or NoteForm(),
-        "status_form": StatusForm(initial={"status": ticket.status}),
+        "status_form": forms.get("status_form") or StatusForm(initial={"status": ticket.status}),
         "now": timezone.now(),
     }
     template = "support/manage.html#workspace" if request.htmx else "support/manage.html"
@@ -290,7 +293,10 @@ def manage(request: AuthenticatedHttpRequest, pk: int) -> TemplateResponse:
 def _after_action(request: AuthenticatedHttpRequest, ticket: Ticket, **forms) -> HttpResponse:
     # htmx swaps the workspace in place; a plain form post redirects unless it has errors.
     if request.htmx or forms:
-        return _workspace(request, ticket, **forms)
+        response = _workspace(request, ticket, **forms)
+        if any(form.errors for form in forms.values()):
+            response.status_code = INVALID_FORM_STATUS
+        return response
     return redirect(ticket.get_staff_url())
 
 
@@ -307,8 +313,9 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def set_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = _get_ticket_for_staff(request, pk)
     form = StatusForm(request.POST)
-    if form.is_valid():
-        services.change_status(ticket=ticket, status=form.cleaned_data["status"])
+    if not form.is_valid():
+        return _after_action(request, ticket, status_form=form)
+    services.change_status(ticket=ticket, status=form.cleaned_data["status"])
     return _after_action(request, ticket)
 
 

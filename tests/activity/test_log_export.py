@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from activity.models import Cause, Event, Level
 from tests.activity.test_log_list import make_entry
+from tests.conftest import HTMX
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,95 @@ def test_it_exports_a_header_when_nothing_matches(accountant_client):
 def test_it_refuses_other_roles_and_methods(support_client, accountant_client):
     assert support_client.get(URL).status_code == 403
     assert accountant_client.post(URL).status_code == 405
+
+
+def _spreadsheet_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())  # the BOM Excel needs to read UTF-8
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_the_french_spreadsheet_csv_has_semicolons_a_bom_local_times_and_french_labels(
+    accountant_client, organisation
+):
+    make_entry(
+        organisation,
+        label="F-2026-000003",
+        created_at=datetime(2026, 7, 2, 9, 30, tzinfo=ZoneInfo("UTC")),
+        event=Event.FAILED,
+        level=Level.ERROR,
+        cause=Cause.CONNECTIVITY,
+        message="storage unreachable",
+        details={"service": "storage", "error": "disk full"},
+        attempt=3,
+    )
+
+    response = accountant_client.get(
+        reverse("activity:log_export_excel"), headers={"Accept-Language": "fr"}
+    )
+
+    assert response.status_code == 200
+    header, row = _spreadsheet_rows(response)
+    assert header[:3] == ["Date et heure", "Processus", "Événement"]
+    assert row[0] == "02/07/2026 11:30:00"  # Paris summer time
+    assert row[1:6] == [
+        "Génération de facture",
+        "Échouée",
+        "Erreur",
+        "F-2026-000003",
+        "Connectivité",
+    ]
+    assert row[7] == "3"
+
+
+def test_the_xlsx_export_holds_the_same_rows_with_real_dates(accountant_client, organisation):
+    from openpyxl import load_workbook
+
+    make_entry(
+        organisation,
+        label="F-2026-000004",
+        created_at=datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("UTC")),
+        process="refund",
+    )
+
+    response = accountant_client.get(reverse("activity:log_export_xlsx"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Time", "Process")
+    # Local time (Paris, winter), without a zone: Excel has none.
+    assert rows[1][0] == datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Europe/Paris")).replace(
+        tzinfo=None
+    )
+    assert rows[1][1:5] == ("Refund", "Started", "Information", "F-2026-000004")
+
+
+@pytest.mark.parametrize("name", ["log_export", "log_export_excel", "log_export_xlsx"])
+def test_every_export_honours_the_filters(name, accountant_client, organisation):
+    make_entry(organisation, label="kept", process="refund")
+    make_entry(organisation, label="filtered out")
+
+    response = accountant_client.get(reverse(f"activity:{name}"), {"process": "refund"})
+
+    body = b"".join(response.streaming_content)
+    if name == "log_export_xlsx":
+        from openpyxl import load_workbook
+
+        labels = [r[4] for r in load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True)]
+    else:
+        labels = body.decode("utf-8-sig")
+    assert "kept" in labels
+    assert "filtered out" not in labels
+
+
+def test_a_filter_applied_in_place_updates_the_export_links(accountant_client):
+    response = accountant_client.get(
+        reverse("activity:log"), {"process": "refund", "cause": "missing_data"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="results">')
+    for name in ("log_export", "log_export_excel", "log_export_xlsx"):
+        assert f'href="{reverse(f"activity:{name}")}?process=refund&amp;cause=missing_data"' in html

@@ -97,3 +97,35 @@ def test_an_unknown_process_is_a_404(accountant_client, organisation):
 
     url = reverse("activity:record_status", args=["nothing", invoice.pk])
     assert accountant_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("shown", "now", "redraw"),
+    [
+        ("queued", "failed", True),  # the outcome: the whole record section is redrawn
+        ("generating", "generated", True),
+        ("queued", "generating", False),  # still in progress: the fragment is enough
+        ("failed", "failed", False),
+    ],
+)
+def test_the_poll_asks_the_page_to_redraw_when_the_record_came_out_of_progress(
+    shown, now, redraw, accountant_client, organisation
+):
+    invoice = InvoiceFactory(organisation=organisation, status=now)
+
+    response = accountant_client.get(_url(invoice), {"shown": shown}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert ("record-changed" in response.get("HX-Trigger", "")) is redraw
+
+
+def test_a_record_page_redraws_its_whole_section_on_record_changed(accountant_client, organisation):
+    invoice = InvoiceFactory(organisation=organisation, status="queued")
+
+    html = accountant_client.get(invoice.get_absolute_url()).content.decode()
+
+    main = html.split('<main id="main"', 1)[1].split(">", 1)[0]
+    assert f'hx-get="{invoice.get_absolute_url()}"' in main
+    assert 'hx-trigger="record-changed from:body"' in main
+    assert 'hx-select="#main"' in main
+    assert '?shown=queued" hx-trigger="every 2s"' in html

@@ -29,8 +29,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def _settled(invoice: Invoice):
+    """Failed, or generated with the runner's success logged (the service commits the
+    invoice; the runner logs the success just after)."""
     invoice.refresh_from_db()
-    return invoice.status in (Invoice.Status.GENERATED, Invoice.Status.FAILED) and invoice
+    if invoice.status == Invoice.Status.GENERATED:
+        return _count(invoice, Event.SUCCEEDED) and invoice
+    return invoice.status == Invoice.Status.FAILED and invoice
 
 
 def _waiting_messages(queue: str) -> int:

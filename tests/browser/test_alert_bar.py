@@ -31,6 +31,8 @@ PAGES = [
     "incidents:list",
     "incidents:status",
     "accounts:company_settings",
+    "batches:generate_month",
+    "batches:retry",
 ]
 # Sums the layout shifts the browser reports (the CLS of the page so far).
 CLS_OBSERVER = """

@@ -1,7 +1,8 @@
 from tests.matrix import ACCOUNTANT_PAGE, Row
 
 MATRIX = [
-    Row("dashboard", ACCOUNTANT_PAGE),
+    # The home page: support staff are sent to their queue (tests/accounts/test_landing.py).
+    Row("dashboard", {"anonymous": "login", "accountant": "ok", "support": "ok", "admin": "ok"}),
     Row("health", {"anonymous": "ok", "accountant": "ok", "support": "ok", "admin": "ok"}),
     Row(
         "accounts:login",
@@ -18,5 +19,11 @@ MATRIX = [
     ),
     Row("activity:log", ACCOUNTANT_PAGE),
     Row("activity:log_export", ACCOUNTANT_PAGE),
+    Row("activity:log_export_excel", ACCOUNTANT_PAGE),
+    Row("activity:log_export_xlsx", ACCOUNTANT_PAGE),
     Row("activity:alerts", ACCOUNTANT_PAGE),
+    Row(
+        "accounts:no_role",
+        {"anonymous": "login", "accountant": "ok", "support": "ok", "admin": "ok"},
+    ),
 ]

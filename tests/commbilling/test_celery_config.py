@@ -147,4 +147,5 @@ def test_the_time_limit_settings_reach_the_tracked_tasks():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True, text=True
     ).stdout
 
-    assert output.strip().splitlines()[-1] == str([(77, 66)] * 3)
+    # Every declared process (invoices, e-mails, refunds, e-invoicing).
+    assert output.strip().splitlines()[-1] == str([(77, 66)] * 4)

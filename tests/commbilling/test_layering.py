@@ -3,6 +3,7 @@ no two apps depend on each other (module level or inside a function).
 
     commbilling (foundations: settings helpers, typed requests, pagination, l10n, forms)
     < accounts < activity < incidents < invoices < emails < refunds < support
+    < batches (batch runs over the processes) < dashboard (reads them all)
     < commbilling.urls / commbilling.views (the project, which assembles everything)
 
 An app not listed here (a new one) sits above all the listed ones: nothing below may
@@ -16,7 +17,10 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = ["accounts", "activity", "incidents", "invoices", "emails", "refunds", "support"]
+LAYERS = [
+    "accounts", "activity", "incidents", "invoices", "emails", "refunds", "payments", "support",
+    "batches", "dashboard",
+]  # fmt: skip
 # Modules of commbilling that assemble the project: they may import any app.
 PROJECT_MODULES = {"commbilling.urls", "commbilling.views", "commbilling.settings"}
 TOP = len(LAYERS) + 1
@@ -106,6 +110,9 @@ def test_no_app_imports_one_above_it():
         ("accounts.views", "commbilling.http", True),
         ("commbilling.http", "accounts.models", False),
         ("commbilling.views", "activity.models", True),
+        ("dashboard.views", "batches.models", True),
+        ("batches.actions", "dashboard.counters", False),
+        ("emails.views", "batches.views", False),
     ],
 )
 def test_the_layers_themselves(module, imported, allowed):

@@ -107,6 +107,7 @@ def _methods_by_name() -> dict[str, set[str]]:
 BOTH_METHODS = {
     "accounts:login",
     "accounts:company_settings",
+    "einvoicing:settings",
     "emails:tracking_webhook",
     "invoices:create",
     "invoices:edit",

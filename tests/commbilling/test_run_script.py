@@ -57,13 +57,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_ctrl_c_stops_web_workers_beat_and_mail_sink_cleanly(tmp_path):
-    port, mail_port = _free_port(), _free_port()
+def test_ctrl_c_stops_web_workers_beat_mail_sink_and_platform_cleanly(tmp_path):
+    port, mail_port, platform_port = _free_port(), _free_port(), _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")},
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "PORT": str(port),
         "MAIL_PORT": str(mail_port),
+        "PLATFORM_PORT": str(platform_port),
         "COMMBILLING_VAR_DIR": str(tmp_path),  # its own SQLite file and filesystem broker
         "CELERY_QUEUE": f"run-test-{port}",
     }
@@ -72,11 +73,15 @@ def test_ctrl_c_stops_web_workers_beat_and_mail_sink_cleanly(tmp_path):
     try:
         wait_for(lambda: _answers(f"http://127.0.0.1:{port}/favicon.ico"), timeout=90)
         wait_for(lambda: _smtp_answers(mail_port), timeout=30)
+        # The local e-invoicing platform the demo transmits to.
+        wait_for(
+            lambda: f"platform on http://127.0.0.1:{platform_port}" in log.read_text(), timeout=30
+        )
         wait_for(lambda: log.read_bytes().count(b"ready.") >= 2, timeout=90)  # both workers
         wait_for(lambda: b"beat: Starting" in log.read_bytes(), timeout=30)
         pids = [int(line.split(b"(pid ")[1].split(b")")[0]) for line in
                 log.read_bytes().splitlines() if b"| started (pid" in line]  # fmt: skip
-        assert len(pids) == 5
+        assert len(pids) == 6
 
         started = time.monotonic()
         run.send_signal(signal.SIGINT)

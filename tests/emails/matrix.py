@@ -33,7 +33,6 @@ MATRIX = [
     Row("emails:detail", RECORD, make=_email),
     Row("emails:html", RECORD, make=_email),
     Row("emails:send_invoice", RECORD, method="post", make=_generated_invoice),
-    Row("emails:send_invoices", ACCOUNTANT_PAGE, method="post", data={"ids": ["1"]}),
     Row(
         "emails:tracking_webhook",
         WEBHOOK,

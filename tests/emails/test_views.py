@@ -159,20 +159,3 @@ class TestSendInvoice:
         assert support_client.post(url).status_code == 403
         assert other_accountant_client.post(url).status_code == 404
         assert not EmailMessage.objects.exists()
-
-    def test_bulk_send_queues_the_selected_invoices_of_the_organisation_only(
-        self, accountant_client, accountant
-    ):
-        mine = [
-            generated_invoice(accountant.organisation, number=f"F-2026-00010{i}") for i in (1, 2)
-        ]
-        theirs = generated_invoice(OrganisationFactory(), number="F-2026-000103")
-
-        response = accountant_client.post(
-            reverse("emails:send_invoices"), {"ids": [i.pk for i in [*mine, theirs]]}
-        )
-
-        assert response.status_code == 302
-        assert set(EmailMessage.objects.values_list("invoice_id", flat=True)) == {
-            i.pk for i in mine
-        }

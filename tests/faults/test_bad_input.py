@@ -35,7 +35,7 @@ def test_malformed_query_parameters_never_fail(admin_client_org, url, params):
 
 @pytest.mark.parametrize("ids", [["²"], ["٣", "1"], ["9" * 40], ["-3"]])
 def test_bulk_send_ignores_ids_that_are_not_ids(accountant_client, organisation, ids):
-    response = accountant_client.post(reverse("emails:send_invoices"), {"ids": ids})
+    response = accountant_client.post(reverse("batches:send_invoices"), {"ids": ids})
     assert response.status_code == 302
     assert not EmailMessage.objects.exists()
 

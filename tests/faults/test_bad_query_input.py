@@ -35,7 +35,7 @@ def test_a_malformed_cursor_shows_the_first_page(accountant_client, url_name, cu
 
 
 def test_bulk_send_ignores_ids_that_are_not_ids(accountant_client):
-    response = accountant_client.post(reverse("emails:send_invoices"), {"ids": ["²", "٤٢", "x"]})
+    response = accountant_client.post(reverse("batches:send_invoices"), {"ids": ["²", "٤٢", "x"]})
     assert response.status_code == 302
 
 

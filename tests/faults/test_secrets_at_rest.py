@@ -148,3 +148,33 @@ def test_the_migration_encrypts_secrets_stored_in_clear_and_reverses(organisatio
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_every_write_only_secret_of_a_form_is_encrypted_at_rest():
+    """A form that keeps a field write-only (WriteOnlySecretsMixin) names a secret: its
+    model field must be a SecretField too."""
+    import importlib
+    import inspect
+
+    from django.apps import apps
+
+    from commbilling.forms import WriteOnlySecretsMixin
+    from commbilling.secrets import SecretField
+
+    checked = []
+    for config in apps.get_app_configs():
+        for module_name in (f"{config.name}.forms", f"{config.name}.admin"):
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                continue
+            for _, form in inspect.getmembers(module, inspect.isclass):
+                if issubclass(form, WriteOnlySecretsMixin) and form is not WriteOnlySecretsMixin:
+                    model = form._meta.model
+                    for name in form.secret_fields:
+                        field = model._meta.get_field(name)
+                        assert isinstance(field, SecretField), f"{model._meta.label}.{name}"
+                        checked.append(f"{model._meta.label}.{name}")
+    assert {"accounts.CompanySettings.smtp_password", "einvoicing.PlatformSettings.api_key"} <= set(
+        checked
+    )

@@ -16,8 +16,12 @@ pytestmark = pytest.mark.django_db
 # The runner's claim (SELECT, UPDATE in a savepoint, SELECT) and its start entry; the
 # invoice with its customer, organisation and settings, then its lines; the number (lock,
 # sequence lock, UPDATE, invoice UPDATE in a savepoint); generated (UPDATE and the
-# refreshed record in a savepoint); the runner's success entry and alert resolution.
-STATEMENTS = 21
+# refreshed record in a savepoint); the runner's success entry and alert resolution; the
+# dashboard's counters (an INSERT as the invoice starts, its amount read and an INSERT as
+# it is generated). With e-invoicing installed, two more: its platform settings (read once
+# for the readiness check and the Factur-X's seller address) and its receiver's check
+# that it is enabled.
+STATEMENTS = 26
 
 
 def _statements_to_generate(organisation, actor, lines: int) -> int:
@@ -57,8 +61,8 @@ def test_the_automatic_email_adds_its_own_statements_only(accountant):
 
     assert EmailMessage.objects.filter(invoice__organisation=organisation).count() == 2
 
-    # Eight statements: the receiver reads the invoice with its settings and locks it, the
-    # message reads the settings it is written with, then is inserted and queued (UPDATE,
-    # SELECT, its label's invoice, log entry); the other nine are the SAVEPOINT/RELEASE
-    # pairs of the nested atomic blocks.
-    assert with_email <= STATEMENTS + 17
+    # Nine statements: the receiver reads the invoice with its settings and locks it, the
+    # message reads the settings it is written with, then is inserted (and counted by the
+    # dashboard) and queued (UPDATE, SELECT, its label's invoice, log entry); the other nine
+    # are the SAVEPOINT/RELEASE pairs of the nested atomic blocks.
+    assert with_email <= STATEMENTS + 18

@@ -62,7 +62,7 @@ def test_submitting_blank_fields_shows_field_errors_and_saves_nothing(
 
     response = accountant_client.post(_fix_url(invoice), {"street": "", "city": ""}, headers=HTMX)
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.templates[0].name == "fix"  # the partial only
     html = response.content.decode()
     assert html.count('class="error"') == 2

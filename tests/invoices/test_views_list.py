@@ -132,7 +132,7 @@ def test_generated_invoices_can_be_selected_for_a_bulk_send(accountant_client, o
 
     html = accountant_client.get(URL).content.decode()
 
-    assert f'action="{reverse("emails:send_invoices")}"' in html
+    assert f'action="{reverse("batches:send_invoices")}"' in html
     assert f'name="ids" value="{generated.pk}"' in html
     assert f'name="ids" value="{draft.pk}"' not in html  # nothing to send yet
 

@@ -128,5 +128,5 @@ def test_an_empty_reply_is_refused(accountant, accountant_client):
     response = accountant_client.post(
         reverse("support:reply", args=[ticket.pk]), {"body": ""}, headers=HTMX
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert ticket.messages.count() == 0

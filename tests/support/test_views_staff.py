@@ -139,7 +139,7 @@ def test_an_empty_message_shows_the_form_errors(support_client, accountant):
     response = support_client.post(
         reverse("support:message", args=[ticket.pk]), {"kind": "note", "body": ""}, headers=HTMX
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'class="error"' in response.text
     assert ticket.messages.count() == 0
 

@@ -58,7 +58,13 @@ ORGANISATIONS: list[dict[str, Any]] = [
 ]
 
 # Apps that add their own demo records: each has demo.seed(organisation=..., rng=...).
-DEMO_MODULES = ["invoices.demo", "emails.demo", "refunds.demo", "support.demo"]
+DEMO_MODULES = [
+    "invoices.demo",
+    "emails.demo",
+    "refunds.demo",
+    "support.demo",
+    "einvoicing.demo",
+]
 
 
 class Command(BaseCommand):

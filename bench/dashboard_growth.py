@@ -1,6 +1,6 @@
 """The dashboard and the alert bar's poll as the data grows.
 
-    .venv/bin/python bench/dashboard.py [LOG_ROWS] [INVOICES] [EMAILS]
+    .venv/bin/python bench/dashboard_growth.py [LOG_ROWS] [INVOICES] [EMAILS]
         (defaults 100,000 / 10,000 / 50,000; the issue's size is 1,000,000 / 100,000 / 500,000)
 
 Each page is requested through Django's test client as a logged-in accountant (session,

@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EinvoicingConfig(AppConfig):
+    name = "einvoicing"
+    verbose_name = _("E-invoicing")
+
+    def ready(self) -> None:
+        from activity.messages import register_service_label
+        from activity.signals import status_changed
+        from invoices import extensions
+        from invoices.models import Invoice
+
+        from . import facturx, filters, services
+
+        # How failures name the services a transmission talks to.
+        register_service_label("platform", _("the e-invoicing platform"))
+        register_service_label("buyer", _("the buyer"))
+        # Invoices sits below e-invoicing and never names it: what e-invoicing adds to an
+        # invoice is registered here. Every invoice and credit note is a Factur-X …
+        extensions.register_pdf_finisher(
+            extensions.PdfFinisher(pdf_variant=facturx.PDF_VARIANT, finish=facturx.finish)
+        )
+        # … a draft that will go through the platform is checked against EN 16931 …
+        extensions.register_readiness_check(services.readiness_problems)
+        # … the Factures tab filters by e-invoicing status …
+        extensions.register_list_filter(filters.LIST_FILTER)
+        # … and a generated invoice to a French business is queued for the platform in the
+        # transaction that marks it generated.
+        status_changed.connect(
+            services.queue_transmission_of_generated_invoice,
+            sender=Invoice,
+            dispatch_uid="einvoicing.queue_transmission_of_generated_invoice",
+        )

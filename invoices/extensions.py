@@ -1,0 +1,75 @@
+"""What apps above invoices add to it, registered when Django starts (as activity.holds).
+
+Invoices calls these and never names the apps behind them (see the layering test):
+
+- a PDF finisher turns the rendered PDF of an invoice or a credit note into its final
+  form (e-invoicing renders it as PDF/A-3b and embeds the Factur-X XML);
+- readiness checks add the problems that block the issue of a draft (e-invoicing's
+  EN 16931 rules for an invoice going through the platform);
+- list filters add a filter to the Factures tab (by e-invoicing status).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from activity.errors import FieldProblem
+
+    from .models import Invoice
+
+
+@dataclass(frozen=True)
+class PdfFinisher:
+    # The PDF variant WeasyPrint renders (e.g. "pdf/a-3b"), None for a plain PDF.
+    pdf_variant: str | None
+    # (the invoice or credit note, its rendered PDF) → the PDF that is stored.
+    finish: Callable[[Any, bytes], bytes]
+
+
+# (draft or invoice) → (missing data, wrong settings), like invoices.services' own checks.
+ReadinessCheck = Callable[["Invoice"], tuple[list["FieldProblem"], list["FieldProblem"]]]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    param: str  # the query parameter, e.g. "einvoice"
+    label: str | Promise
+    choices: Callable[[], list[tuple[str, Any]]]
+    condition: Callable[[str], Q | None]  # None: not a known value, the filter is off
+
+
+_finisher: PdfFinisher | None = None
+_checks: list[ReadinessCheck] = []
+_filters: dict[str, ListFilter] = {}
+
+
+def register_pdf_finisher(finisher: PdfFinisher) -> None:
+    global _finisher
+    _finisher = finisher
+
+
+def pdf_finisher() -> PdfFinisher | None:
+    return _finisher
+
+
+def register_readiness_check(check: ReadinessCheck) -> None:
+    if check not in _checks:
+        _checks.append(check)
+
+
+def readiness_checks() -> list[ReadinessCheck]:
+    return list(_checks)
+
+
+def register_list_filter(list_filter: ListFilter) -> None:
+    _filters[list_filter.param] = list_filter
+
+
+def list_filters() -> list[ListFilter]:
+    return list(_filters.values())
