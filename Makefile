@@ -73,6 +73,7 @@ load: venv messages
 
 check-deploy: venv
 	@COMMBILLING_PROFILE=production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		SECRETS_ENCRYPTION_KEYS=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_') \
 		ALLOWED_HOSTS=billing.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -1,7 +1,8 @@
 from decimal import Decimal
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from commbilling.forms import MAX_INVOICE_TOTAL, WriteOnlySecretsMixin, localized_formfield
@@ -84,3 +85,15 @@ class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
 
     def clean_iban(self) -> str:
         return self.cleaned_data["iban"].replace(" ", "").upper()
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, with the username's length checked before authenticating:
+    Django only sets it on the widget, so an oversized username reached the log-in
+    throttling (django-axes), whose record of the failure cannot hold it (a 500)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        if isinstance(username, forms.CharField) and username.max_length:
+            username.validators.append(MaxLengthValidator(username.max_length))

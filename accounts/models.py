@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history import register as register_history
 
+from commbilling.secrets import SecretField
+
 from . import validators
 from .history import AuditTrail
 
@@ -212,7 +214,8 @@ class CompanySettings(models.Model):
     smtp_host = models.CharField(_("SMTP host"), max_length=200, blank=True)
     smtp_port = models.PositiveIntegerField(_("SMTP port"), null=True, blank=True)
     smtp_username = models.CharField(_("SMTP user"), max_length=200, blank=True)
-    smtp_password = models.CharField(_("SMTP password"), max_length=200, blank=True)
+    # Secrets: encrypted at rest (commbilling/secrets.py), never shown back (forms.py).
+    smtp_password = SecretField(_("SMTP password"), max_length=200, blank=True)
     smtp_use_tls = models.BooleanField(_("SMTP STARTTLS"), default=False)
     payment_provider = models.CharField(
         _("payment provider"),
@@ -220,7 +223,7 @@ class CompanySettings(models.Model):
         choices=PaymentProvider.choices,
         default=PaymentProvider.MANUAL,
     )
-    provider_api_key = models.CharField(_("provider API key"), max_length=200, blank=True)
+    provider_api_key = SecretField(_("provider API key"), max_length=200, blank=True)
     provider_api_base = models.URLField(
         _("provider API base URL"), blank=True, help_text=_("Empty means the provider's default.")
     )

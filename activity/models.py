@@ -42,6 +42,13 @@ class ActivityLogQuerySet(OrganisationQuerySet["ActivityLog"]):
     def delete(self) -> NoReturn:
         raise AppendOnlyError("The Activity Log is append-only.")
 
+    def bulk_create(
+        self, objs: Iterable["ActivityLog"], *args: Any, **kwargs: Any
+    ) -> list["ActivityLog"]:
+        if kwargs.get("update_conflicts"):
+            raise AppendOnlyError("The Activity Log is append-only.")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def for_record(self, record: models.Model) -> Self:
         return self.filter(
             content_type=ContentType.objects.get_for_model(record), object_id=record.pk
@@ -72,7 +79,8 @@ class NamesRecord:
 class ActivityLog(NamesRecord, models.Model):
     """The permanent history of every automated attempt. Append-only, never purged.
 
-    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too.
+    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on the table too;
+    below the queryset's methods, see activity/append_only.py.
     """
 
     organisation = models.ForeignKey(

@@ -200,11 +200,10 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
 def send_task(*, process: str, record_id: int, task_id: str) -> bool:
     """Hand the record to a worker. A broker that is down is not an error for the caller:
     the record stays queued and the sweeper sends it again when the broker is back."""
-    from commbilling.celery import app, queue_for
+    from commbilling.celery import publish
 
-    task_name = processes.get(process).task_name
     try:
-        app.send_task(task_name, args=[record_id], task_id=task_id, queue=queue_for(task_name))
+        publish(processes.get(process).task_name, args=[record_id], task_id=task_id)
     except Exception as exc:  # kombu/redis raise many types; all mean "not sent now"
         logger.warning(
             "Broker unavailable, %s #%s stays queued for the sweeper: %s", process, record_id, exc
@@ -253,17 +252,14 @@ def send_tasks(*, process: str, tasks: list[tuple[int, str]]) -> int:
     """Hand many records to the workers over one broker connection and producer (the
     publish of a bulk queueing), instead of one acquisition per message. At the first
     broker error the rest stay queued for the sweeper. Returns how many were sent."""
-    from commbilling.celery import app, queue_for
+    from commbilling.celery import publishing
 
     task_name = processes.get(process).task_name
-    queue = queue_for(task_name)
     sent = 0
     try:
-        with app.producer_or_acquire() as producer:
+        with publishing() as send:
             for record_id, task_id in tasks:
-                app.send_task(
-                    task_name, args=[record_id], task_id=task_id, queue=queue, producer=producer
-                )
+                send(task_name, args=[record_id], task_id=task_id)
                 sent += 1
     except Exception as exc:  # kombu/redis raise many types; all mean "not sent now"
         logger.warning(

@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -93,9 +93,11 @@ def acknowledge(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return _alerts_response(request)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("dashboard")
-    return redirect(next_url)
+    # A path of this site only: redirect() would take "foo" for a view name (500).
+    local = next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    )
+    return HttpResponseRedirect(next_url if local else reverse("dashboard"))
 
 
 def _status_response(

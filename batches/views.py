@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from django.db.models import Count
@@ -18,6 +19,8 @@ from . import services
 from .actions import failed_records
 from .models import Batch
 
+TOKEN = re.compile(r"[\w-]{1,64}", re.ASCII)  # uuid4().hex, as the pages give it
+
 
 def _get_batch_for_user(request: OrganisationHttpRequest, pk: int) -> Batch:
     return get_object_or_404(
@@ -33,10 +36,16 @@ def start(request: OrganisationHttpRequest, action: str, params: dict) -> HttpRe
         action=action,
         params=params,
         actor=request.user,
-        token=request.POST.get("token", "")[:64] or str(uuid.uuid4()),
+        token=_token(request.POST.get("token", "")),
     )
     services.fill_batch(batch.pk, max_chunks=1)
     return redirect(batch)
+
+
+def _token(posted: str) -> str:
+    """The form's one-time token if it looks like one (a multipart form can carry a NUL,
+    which PostgreSQL refuses: a 500), else a fresh one."""
+    return posted if TOKEN.fullmatch(posted) else str(uuid.uuid4())
 
 
 @require_GET

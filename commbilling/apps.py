@@ -15,6 +15,7 @@ class CommBillingConfig(AppConfig):
         from django.contrib.admin import options
         from django.db import models
 
+        from commbilling import secrets  # noqa: F401 -- registers the keys' checks
         from commbilling.forms import DecimalField
 
         # Every DecimalField in the admin reads "1 200,50" as well as "1200.50".

@@ -1,5 +1,9 @@
 import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from fnmatch import fnmatch
+from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
@@ -22,6 +26,63 @@ def queue_for(task_name: str) -> str:
     if any(fnmatch(task_name, pattern) for pattern in settings.CELERY_IO_TASKS):
         return queue + IO_QUEUE_SUFFIX
     return queue
+
+
+@contextmanager
+def publishing() -> Iterator[Callable[..., None]]:
+    """A function sending tasks to the broker, all of them within
+    ``BROKER_TIMEOUTS["PUBLISH"]`` seconds of failures, kombu's retries included; it raises
+    when the broker does not take a message in time.
+
+    Each broker operation waits at most ``SOCKET`` (or ``CONNECT``) seconds, but kombu
+    retries a failed publish: it reconnects (connect, then PING), and a new connection
+    retries its own connect; against a frozen broker each step used its whole timeout
+    (9 s in all before this bound). kombu calls ``give_up_past_deadline`` before each
+    retry, which re-raises unless one more operation still fits before the deadline. With
+    the default ``SOCKET`` = ``PUBLISH`` / 2, a failure that came at once (a connection
+    the server closed) is retried on a new connection, and a timeout is not: a broker
+    that did not answer in time will not answer a new connection either. The messages
+    share one producer (one connection from the pool)."""
+    from django.conf import settings
+
+    timeouts = settings.BROKER_TIMEOUTS
+    deadline = time.monotonic() + timeouts["PUBLISH"]
+    step = max(timeouts["SOCKET"], timeouts["CONNECT"])
+
+    def give_up_past_deadline(exc: BaseException, interval: float) -> None:
+        if time.monotonic() + interval + step > deadline:
+            raise exc
+
+    policy = {**app.conf.task_publish_retry_policy, "errback": give_up_past_deadline}
+    with app.producer_or_acquire() as producer:
+        # A connection not yet established (the pool's first, or one dropped after an
+        # error) is opened here under the same deadline, not by kombu's default
+        # reconnection (which retries for CELERY_BROKER_CONNECTION_TIMEOUT with pauses).
+        producer.connection.ensure_connection(
+            errback=give_up_past_deadline,
+            max_retries=policy["max_retries"],
+            interval_start=policy["interval_start"],
+            interval_step=policy["interval_step"],
+            interval_max=policy["interval_max"],
+        )
+
+        def send(task_name: str, *, args: Sequence[Any], task_id: str | None = None) -> None:
+            app.send_task(
+                task_name,
+                args=list(args),
+                task_id=task_id,
+                queue=queue_for(task_name),
+                producer=producer,
+                retry_policy=policy,
+            )
+
+        yield send
+
+
+def publish(task_name: str, *, args: Sequence[Any], task_id: str | None = None) -> None:
+    """Send one task within the bound of ``publishing()``, or raise."""
+    with publishing() as send:
+        send(task_name, args=args, task_id=task_id)
 
 
 @task_prerun.connect

@@ -87,6 +87,7 @@ MAX_UNIT_PRICE = Decimal("9999999.99")  # a unit price below ten million euros
 MAX_QUANTITY = Decimal("999999")  # under a million units on one line
 MAX_LINE_TOTAL = Decimal("99999999.99")  # a line excl. VAT below a hundred million euros
 MAX_INVOICE_TOTAL = Decimal("999999999.99")  # an invoice below a billion euros incl. VAT
+MAX_INVOICE_LINES = 200  # lines on one invoice (the form never builds more, whatever is posted)
 
 
 class QuantityField(DecimalField):

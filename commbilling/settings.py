@@ -50,6 +50,11 @@ if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
 else:
     SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# Keys encrypting the secrets stored in the database (commbilling/secrets.py): Fernet keys,
+# comma-separated, newest first; the development key is refused by `check --deploy`.
+SECRETS_ENCRYPTION_KEYS = env_list(
+    "SECRETS_ENCRYPTION_KEYS", "" if PRODUCTION else "ZGV2LW9ubHktY29tbWJpbGxpbmctc2VjcmV0cy1rZXk="
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -269,6 +274,16 @@ ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET")}
 
 # --- Celery -----------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# A web request that publishes a task gives up on the broker after PUBLISH seconds in all,
+# kombu's retries included (commbilling.celery.publish): the record is already saved as
+# queued, and the sweeper sends it once the broker is back. Each broker operation waits
+# at most SOCKET (read/write) or CONNECT seconds, so that a retry fits in the budget.
+_publish_timeout = env_float("CELERY_BROKER_PUBLISH_TIMEOUT", 3.0)
+BROKER_TIMEOUTS = {
+    "PUBLISH": _publish_timeout,
+    "SOCKET": env_float("CELERY_BROKER_SOCKET_TIMEOUT", _publish_timeout / 2),
+    "CONNECT": env_float("CELERY_BROKER_CONNECTION_TIMEOUT", _publish_timeout / 2),
+}
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
@@ -288,8 +303,8 @@ else:
     # overloaded, half-open connection) must not hang a web request that publishes.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 2 * 3600,
-        "socket_connect_timeout": env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0),
-        "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 3.0),
+        "socket_connect_timeout": BROKER_TIMEOUTS["CONNECT"],
+        "socket_timeout": BROKER_TIMEOUTS["SOCKET"],
     }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "commbilling")
 # Tasks that wait on a remote server (SMTP, payment provider, e-invoicing platform) go to
@@ -316,9 +331,8 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # (and, with reject_on_worker_lost, redelivered). The tests shorten it.
 CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 10.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
-# A web request that cannot reach the broker must answer quickly: the record is already
-# saved as queued, and the sweeper re-sends it once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUTS["CONNECT"]
+# One retry (on a new connection) when a publish fails, within BROKER_TIMEOUTS["PUBLISH"].
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

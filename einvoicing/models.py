@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from activity.models import TrackedQuerySet, TrackedRecord
+from commbilling.secrets import SecretField
 from invoices.models import Invoice
 
 
@@ -29,8 +30,9 @@ class PlatformSettings(models.Model):
         blank=True,
         help_text=_("The approved platform's API, e.g. https://api.platform.example/"),
     )
-    api_key = models.CharField(_("platform API key"), max_length=200, blank=True)
-    webhook_secret = models.CharField(
+    # Secrets: encrypted at rest (commbilling/secrets.py), never shown back (forms.py).
+    api_key = SecretField(_("platform API key"), max_length=200, blank=True)
+    webhook_secret = SecretField(
         _("webhook signing secret"),
         max_length=100,
         blank=True,

@@ -2,9 +2,12 @@
 
 Never twice: the runner claims the message (queued → sending); ``send_email`` refuses a
 message whose acceptance is recorded, records each attempt before talking to the
-server, and records the server's 250 in one transaction right after it arrives. The
-only window left is a worker dying between the 250 and that commit: the retry then
-sends again (at-least-once), with the same Message-ID so receivers can de-duplicate.
+server, and commits the server's 250 to DATA in one transaction the moment smtplib has
+read it (emails/backends.py), before any further command or the closing of the
+connection. The window left (README, "Delivery guarantee"): the server has taken the
+message but its 250 is not committed — the worker dies, or the database fails, between
+the 250 and that commit, or the 250 never reaches us. The retry then sends again
+(at-least-once), with the same Message-ID so receivers can de-duplicate.
 """
 
 import dataclasses
@@ -199,27 +202,40 @@ def send_email(*, message: EmailMessage) -> None:
             [setting_problem(company, "smtp_host", "MAILERS")], remote=str(exc), service="smtp"
         ) from exc
     attempt = _start_attempt(message, server_label(backend))
+    accepted: list[bool] = []
+
+    def accept(code: int | None, reply: str, provider_message_id: str = "") -> None:
+        accepted.append(
+            record_acceptance(
+                message=message,
+                attempt=attempt,
+                recipients=recipients,
+                code=code,
+                reply=reply,
+                provider_message_id=provider_message_id or _queue_id(reply),
+            )
+        )
+
     try:
         # A burst of messages to the same server shares one connection per worker.
         with connections.kept_open(backend) as backend:
+            # SMTP: the 250 to DATA is committed the moment it is read (emails/backends.py).
+            backend.on_accepted = accept
             backend.send_messages([mail])
     except Exception as exc:
+        if accepted:
+            return  # the server has the message: nothing after its 250 changes that
         error, code, text = diagnose(exc, company)
         _finish_attempt(attempt, outcome=EmailAttempt.Outcome.FAILED, code=code, reply=text)
         EmailMessage.objects.filter(pk=message.pk).update(smtp_code=code, smtp_reply=text[:2000])
         raise error from exc
-    # An ESP or test backend has no SMTP reply: say who accepted it instead.
+    if accepted:
+        return
+    # An ESP's API (or a test backend) has no DATA: it accepted the message when it
+    # returned. With no SMTP reply, say who accepted it.
     code, reply = getattr(backend, "last_reply", None) or (
         None,
         f"accepted by {server_label(backend)}",
     )
     status = getattr(mail, "anymail_status", None)
-    provider_id = (status.message_id if status is not None else "") or _queue_id(reply)
-    record_acceptance(
-        message=message,
-        attempt=attempt,
-        recipients=recipients,
-        code=code,
-        reply=reply,
-        provider_message_id=str(provider_id or ""),
-    )
+    accept(code, reply, str((status.message_id if status is not None else "") or ""))

@@ -211,11 +211,11 @@ def bar_summary(organisation_id: int) -> dict[str, object]:
 def _notify_opened(incident_id: int) -> None:
     from django.conf import settings
 
-    from .tasks import notify_admins
+    from commbilling.celery import publish
 
     if not settings.INCIDENT_EMAILS:
         return
     try:
-        notify_admins.apply_async(args=[incident_id], queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        publish("incidents.notify_admins", args=[incident_id])
     except Exception:  # the notice is optional: never let it break the automation
         logger.exception("Could not queue the notice of incident %s", incident_id)

@@ -1,6 +1,6 @@
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -66,9 +66,11 @@ def _after_change(request: OrganisationHttpRequest) -> HttpResponse:
     if request.htmx:
         return _bar_response(request)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("incidents:list")
-    return redirect(next_url)
+    # A path of this site only: redirect() would take "foo" for a view name (500).
+    local = next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    )
+    return HttpResponseRedirect(next_url if local else reverse("incidents:list"))
 
 
 def _check_may_change(request: OrganisationHttpRequest, incident: Incident) -> None:

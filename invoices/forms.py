@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from commbilling.forms import (
+    MAX_INVOICE_LINES,
     MAX_INVOICE_TOTAL,
     MAX_LINE_TOTAL,
     MAX_QUANTITY,
@@ -257,4 +258,7 @@ def line_formset_class(*, extra: int) -> type[forms.BaseInlineFormSet]:
         ],
         extra=extra,
         can_delete=True,
+        max_num=MAX_INVOICE_LINES,
+        absolute_max=MAX_INVOICE_LINES,
+        validate_max=True,
     )

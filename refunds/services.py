@@ -2,7 +2,7 @@
 reconciliation of refunds whose outcome is unknown, and credit notes."""
 
 import logging
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,7 +19,7 @@ from activity.models import Cause, Event, Level, Trigger
 from commbilling.fields import model_field
 from emails.models import EmailMessage
 from emails.services import create_email
-from invoices.models import ZERO, Invoice, round_money
+from invoices.models import CENT, ZERO, Invoice, round_money
 
 from . import providers, texts
 from .credit_notes import create_credit_note
@@ -301,21 +301,25 @@ def notify_credit_note(credit_note: CreditNote) -> None:
 
 
 def credit_note_breakdown(invoice: Invoice, amount: Decimal) -> list[dict[str, Decimal]]:
-    """Split a refunded amount (incl. VAT) over the invoice's VAT rates, proportionally,
-    rounded half-up to the cent; the last rate takes the rounding remainder so the parts
-    add up to the amount exactly."""
+    """Split a refunded amount (incl. VAT) over the invoice's VAT rates in proportion to
+    their totals, to the cent: each rate gets its exact share rounded down, and the cents
+    left go to the rates with the largest remainders (the largest remainder method). The
+    parts add up to the amount exactly, none is negative, each is within a cent of its
+    exact share, and a full refund gives back each rate's total
+    (tests/faults/test_properties.py). Rounding each share half-up and giving the last
+    rate the rest could leave that rate -0,01 €."""
     buckets = [b for b in invoice.vat_breakdown() if b["base"] + b["vat"] != ZERO]
     total = sum((b["base"] + b["vat"] for b in buckets), ZERO)
     if not buckets or total == ZERO:
         return [{"rate": Decimal("0"), "base": amount, "vat": ZERO, "total": amount}]
+    exact = [amount * (b["base"] + b["vat"]) / total for b in buckets]
+    shares = [e.quantize(CENT, rounding=ROUND_FLOOR) for e in exact]
+    cents_left = int((amount - sum(shares, ZERO)) / CENT)
+    by_remainder = sorted(range(len(buckets)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for index in by_remainder[:cents_left]:
+        shares[index] += CENT
     parts = []
-    left = amount
-    for index, bucket in enumerate(buckets):
-        if index == len(buckets) - 1:
-            share = left
-        else:
-            share = round_money(amount * (bucket["base"] + bucket["vat"]) / total)
-            left -= share
+    for bucket, share in zip(buckets, shares, strict=True):
         base = round_money(share * 100 / (100 + bucket["rate"]))
         parts.append({"rate": bucket["rate"], "base": base, "vat": share - base, "total": share})
     return parts

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import CompanySettings
+from commbilling.forms import MAX_INVOICE_LINES
 from emails.models import EmailMessage
 from invoices.models import Invoice, InvoiceLine
 from tests.accounts.test_company_settings import _form_data
@@ -76,6 +77,21 @@ def test_an_invoice_above_a_billion_is_refused(accountant_client, organisation):
     assert not InvoiceLine.objects.exists()
 
 
+def test_an_invoice_of_more_lines_than_the_bound_is_refused_and_never_built(
+    accountant_client, organisation
+):
+    customer = CustomerFactory(organisation=organisation)
+    data = _post_data(customer, [_line()] * (MAX_INVOICE_LINES + 1))
+    data["lines-TOTAL_FORMS"] = "9" * 40  # a forged count: at most the bound is built
+
+    response = accountant_client.post(reverse("invoices:create"), data)
+
+    assert response.status_code == 200
+    assert len(response.context["formset"].forms) == MAX_INVOICE_LINES
+    assert response.context["formset"].non_form_errors()
+    assert not Invoice.objects.exists()
+
+
 def test_the_largest_accepted_line_is_stored_exactly(accountant_client, organisation):
     customer = CustomerFactory(organisation=organisation)
     line = _line(quantity="10", unit_price="9999999.99", vat_rate="20")
@@ -87,7 +103,7 @@ def test_the_largest_accepted_line_is_stored_exactly(accountant_client, organisa
 
 
 def test_editing_a_draft_with_a_negative_price_is_refused(accountant_client, organisation):
-    invoice = InvoiceFactory(organisation=organisation)
+    invoice = InvoiceFactory.create(organisation=organisation)
     existing = list(invoice.lines.values_list("pk", flat=True))
     lines = [_line(unit_price="-60")] * len(existing)
     data = _post_data(invoice.customer, lines, initial=len(existing), existing=existing)
@@ -120,3 +136,31 @@ def test_company_settings_out_of_bounds_are_refused(admin_client_org, organisati
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert CompanySettings.objects.filter(organisation=organisation).values().get() == before
+
+
+def test_an_oversized_username_gets_a_message_not_a_500(client, accountant):
+    # The log-in throttling's record of a failure holds 255 characters of username.
+    response = client.post(
+        reverse("accounts:login"), {"username": "x" * 5000, "password": "wrong-password"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+
+
+@pytest.mark.parametrize("next_url", ["dashboard", "9" * 40, "//evil.example.com/", "http://x.y/"])
+def test_acknowledging_goes_back_only_to_a_path_of_this_site(
+    accountant_client, organisation, next_url
+):
+    from incidents.models import Incident
+    from tests.incidents.helpers import fail_invoice
+
+    fail_invoice(organisation)
+    incident = Incident.objects.get(organisation=organisation)
+
+    response = accountant_client.post(
+        reverse("incidents:acknowledge", args=[incident.pk]), {"next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("incidents:list")
