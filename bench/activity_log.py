@@ -33,6 +33,8 @@ COLUMNS = [
     "object_id",
     "record_label",
     "cause",
+    "message_code",
+    "message_params",
     "message",
     "details",
     "attempt",
@@ -59,6 +61,8 @@ def _rows(count: int, organisations: list[int], content_type: int):
             n // 3 + 1,
             f"F-2026-{n // 3 + 1:06d}",
             cause,
+            "",
+            "{}",
             "Storage unreachable — retry 2/5" if failed else "",
             "{}",
             rng.randint(1, 3),
@@ -80,7 +84,7 @@ def load(count: int, organisations: list[int], content_type: int) -> None:
     batch: list[ActivityLog] = []
     for values in _rows(count, organisations, content_type):
         fields = dict(zip(COLUMNS, values, strict=True))
-        fields["details"] = {}
+        fields["details"] = fields["message_params"] = {}
         batch.append(ActivityLog(**fields))
         if len(batch) == 10_000:
             ActivityLog.objects.bulk_create(batch)
