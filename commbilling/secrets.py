@@ -106,6 +106,30 @@ def rotate_secrets() -> int:
     return rows
 
 
+def encrypt_in_place(app_label: str, model_name: str, fields: Sequence[str]) -> tuple[Any, Any]:
+    """The two functions of a data migration (``RunPython(*encrypt_in_place(...))``) that
+    turn ``fields`` into SecretFields: forward, values stored in clear are read as they
+    are (a value that is not a token is returned unchanged) and written back encrypted;
+    backward, they are written back in clear, past the field (which would encrypt them)."""
+    names = list(fields)
+
+    def forward(migration_apps: Any, schema_editor: Any) -> None:
+        model = migration_apps.get_model(app_label, model_name)
+        for pk, *values in model.objects.values_list("pk", *names):
+            model.objects.filter(pk=pk).update(**dict(zip(names, values, strict=True)))
+
+    def backward(migration_apps: Any, schema_editor: Any) -> None:
+        model = migration_apps.get_model(app_label, model_name)
+        connection = schema_editor.connection
+        table = connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in names)
+        with connection.cursor() as cursor:
+            for pk, *values in model.objects.values_list("pk", *names):
+                cursor.execute(f"UPDATE {table} SET {columns} WHERE id = %s", [*values, pk])  # noqa: S608
+
+    return forward, backward
+
+
 def _key_problems(keys: Sequence[str]) -> list[str]:
     problems = []
     for position, key in enumerate(keys, start=1):

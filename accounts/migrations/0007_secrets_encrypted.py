@@ -7,25 +7,6 @@ import commbilling.secrets
 SECRETS = ["smtp_password", "provider_api_key"]
 
 
-def encrypt_stored_secrets(apps, schema_editor):
-    """Secrets stored in clear before this migration are read as they are (a value that is
-    not a token is returned unchanged) and written back encrypted."""
-    CompanySettings = apps.get_model("accounts", "CompanySettings")
-    for pk, *values in CompanySettings.objects.values_list("pk", *SECRETS):
-        CompanySettings.objects.filter(pk=pk).update(**dict(zip(SECRETS, values, strict=True)))
-
-
-def decrypt_stored_secrets(apps, schema_editor):
-    """Back to clear text, written past the field (which would encrypt it again)."""
-    CompanySettings = apps.get_model("accounts", "CompanySettings")
-    connection = schema_editor.connection
-    table = connection.ops.quote_name(CompanySettings._meta.db_table)
-    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in SECRETS)
-    with connection.cursor() as cursor:
-        for pk, *values in CompanySettings.objects.values_list("pk", *SECRETS):
-            cursor.execute(f"UPDATE {table} SET {columns} WHERE id = %s", [*values, pk])  # noqa: S608
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_history_names"),
@@ -46,5 +27,5 @@ class Migration(migrations.Migration):
                 blank=True, max_length=200, verbose_name="SMTP password"
             ),
         ),
-        migrations.RunPython(encrypt_stored_secrets, decrypt_stored_secrets),
+        migrations.RunPython(*commbilling.secrets.encrypt_in_place("accounts", "CompanySettings", SECRETS)),
     ]

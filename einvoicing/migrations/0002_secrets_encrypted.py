@@ -7,25 +7,6 @@ import commbilling.secrets
 SECRETS = ["api_key", "webhook_secret"]
 
 
-def encrypt_stored_secrets(apps, schema_editor):
-    """Secrets stored in clear before this migration are read as they are (a value that is
-    not a token is returned unchanged) and written back encrypted."""
-    PlatformSettings = apps.get_model("einvoicing", "PlatformSettings")
-    for pk, *values in PlatformSettings.objects.values_list("pk", *SECRETS):
-        PlatformSettings.objects.filter(pk=pk).update(**dict(zip(SECRETS, values, strict=True)))
-
-
-def decrypt_stored_secrets(apps, schema_editor):
-    """Back to clear text, written past the field (which would encrypt it again)."""
-    PlatformSettings = apps.get_model("einvoicing", "PlatformSettings")
-    connection = schema_editor.connection
-    table = connection.ops.quote_name(PlatformSettings._meta.db_table)
-    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in SECRETS)
-    with connection.cursor() as cursor:
-        for pk, *values in PlatformSettings.objects.values_list("pk", *SECRETS):
-            cursor.execute(f"UPDATE {table} SET {columns} WHERE id = %s", [*values, pk])  # noqa: S608
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("einvoicing", "0001_initial"),
@@ -49,5 +30,5 @@ class Migration(migrations.Migration):
                 verbose_name="webhook signing secret",
             ),
         ),
-        migrations.RunPython(encrypt_stored_secrets, decrypt_stored_secrets),
+        migrations.RunPython(*commbilling.secrets.encrypt_in_place("einvoicing", "PlatformSettings", SECRETS)),
     ]
