@@ -246,32 +246,20 @@ def _wait_for_open_circuit(
     if not down:
         return False
     service, last_error = down
-    details = {"service": service, "error": last_error}
     message = f"{service} unreachable — {last_error}"
-    if not holder.hold(
-        record=record,
-        process=process,
+    return _hold(
+        holder,
+        record,
+        process,
         service=service,
-        error=message,
-        details=details,
-        task_id=task_id,
-        tried=False,
-    ):
-        return False
-    services.log_event(
-        record=record,
-        process=process,
-        event=Event.RETRIED,
-        level=Level.WARNING,
-        cause=Cause.CONNECTIVITY,
-        message=f"{message} — waiting for {service} to answer again",
-        details=details,
-        attempt=record.attempts - 1,
-        trigger=trigger,
+        message=message,
+        details={"service": service, "error": last_error},
         task_id=task_id,
         worker=worker,
+        trigger=trigger,
+        attempt=record.attempts - 1,  # given back: the service was not tried
+        tried=False,
     )
-    return True
 
 
 def _wait_for_service(
@@ -291,13 +279,46 @@ def _wait_for_service(
         return False
     if not holder.is_outage(error):
         return False
+    return _hold(
+        holder,
+        record,
+        process,
+        service=error.service,
+        message=error.message,
+        details=error.details,
+        task_id=task_id,
+        worker=worker,
+        trigger=Trigger.RETRY,
+        attempt=record.attempts,
+        duration_ms=duration_ms,
+    )
+
+
+def _hold(
+    holder: holds.Holder,
+    record: TrackedRecord,
+    process: str,
+    *,
+    service: str,
+    message: str,
+    details: dict[str, object],
+    task_id: str,
+    worker: str,
+    trigger: str,
+    attempt: int,
+    tried: bool = True,
+    duration_ms: int | None = None,
+) -> bool:
+    """Hand the record to the holder until ``service`` answers, and log that it waits;
+    False when the holder cannot tell when it answers (the runner retries as usual)."""
     if not holder.hold(
         record=record,
         process=process,
-        service=error.service,
-        error=error.message,
-        details=error.details,
+        service=service,
+        error=message,
+        details=details,
         task_id=task_id,
+        tried=tried,
     ):
         return False
     services.log_event(
@@ -305,11 +326,11 @@ def _wait_for_service(
         process=process,
         event=Event.RETRIED,
         level=Level.WARNING,
-        cause=error.cause,
-        message=f"{error.message} — waiting for {error.service} to answer again",
-        details=error.details,
-        attempt=record.attempts,
-        trigger=Trigger.RETRY,
+        cause=Cause.CONNECTIVITY,
+        message=f"{message} — waiting for {service} to answer again",
+        details=details,
+        attempt=attempt,
+        trigger=trigger,
         task_id=task_id,
         worker=worker,
         duration_ms=duration_ms,
