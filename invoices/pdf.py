@@ -10,9 +10,12 @@ process.
 
 import mimetypes
 import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.request import url2pathname
 
 from django.conf import settings
@@ -27,6 +30,7 @@ from accounts.models import company_settings_for
 from . import extensions
 
 _font_config: FontConfiguration | None = None
+T = TypeVar("T")
 
 
 def font_config() -> FontConfiguration:
@@ -70,6 +74,66 @@ def organisation_media(company) -> tuple[Path, ...]:
     return (Path(company.logo.path),) if company.logo else ()
 
 
+def _fresh_stack_trampoline() -> Callable[[Callable[[], T]], T]:
+    # A frame of ~36 KB (4,500 local slots, never assigned) does not fit in CPython's
+    # 16 KB data-stack chunks: calling it allocates a fresh 64 KB chunk, and the function
+    # it calls starts near that chunk's beginning with ~28 KB of room.
+    names = " = ".join(f"_{i}" for i in range(4500))
+    source = (
+        "def on_fresh_data_stack(function, _never=False):\n"
+        f"    if _never:\n        {names} = None\n"
+        "    return function()\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, __file__, "exec"), namespace)  # noqa: S102 (our own constant code)
+    return namespace["on_fresh_data_stack"]
+
+
+# on_fresh_data_stack(function) calls function() at the start of a fresh CPython
+# data-stack chunk. CPython 3.12 keeps Python frames in 16 KB chunks and unmaps a chunk as
+# soon as the last frame in it returns. WeasyPrint's layout recurses deeply and quickly:
+# when a chunk boundary falls inside the depths it oscillates through, every crossing maps
+# and unmaps a chunk. Measured on a one-page invoice, the same render took 51 to 65 ms
+# depending only on the depth of the caller's stack (1,500 minor page faults per render
+# instead of 40): that was issue 15's "WeasyPrint slower inside the task". Started here,
+# every render takes the fast path whatever the caller's depth (tests/invoices/test_pdf_stack.py;
+# bench/pipeline.py runs its floor the same way).
+on_fresh_data_stack = _fresh_stack_trampoline()
+
+
+@dataclass(frozen=True)
+class PdfSource:
+    """A document ready for WeasyPrint: its HTML and the only media files it may embed."""
+
+    html: str
+    media: tuple[Path, ...] = ()
+
+    def html_document(self) -> HTML:
+        return HTML(
+            string=self.html,
+            base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
+            url_fetcher=LocalFilesFetcher(self.media),
+        )
+
+    def write(self, *, pdf_variant: str | None = None) -> bytes:
+        document = self.html_document()
+        return on_fresh_data_stack(
+            lambda: document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
+        )
+
+
+def pdf_source(
+    template: str, context: dict[str, object], *, company=None, language: str = "fr"
+) -> PdfSource:
+    """The HTML of a document of ``company``'s organisation: its logo is the only media
+    file the fetcher may read, and the template gets it as ``logo_uri``."""
+    media = organisation_media(company) if company is not None else ()
+    if company is not None:
+        context = {**context, "logo_uri": media[0].resolve().as_uri() if media else ""}
+    with translation.override(language):
+        return PdfSource(render_to_string(template, context), media)
+
+
 def render_pdf(
     template: str,
     context: dict[str, object],
@@ -78,19 +142,9 @@ def render_pdf(
     language: str = "fr",
     pdf_variant: str | None = None,
 ) -> bytes:
-    """Render a document of ``company``'s organisation: its logo is the only media file the
-    fetcher may read, and the template gets it as ``logo_uri``."""
-    media = organisation_media(company) if company is not None else ()
-    if company is not None:
-        context = {**context, "logo_uri": media[0].resolve().as_uri() if media else ""}
-    with translation.override(language):
-        html = render_to_string(template, context)
-    document = HTML(
-        string=html,
-        base_url=Path(settings.MEDIA_ROOT).resolve().as_uri() + "/",
-        url_fetcher=LocalFilesFetcher(media),
-    )
-    return document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
+    """Render a document of ``company``'s organisation (see ``pdf_source``)."""
+    source = pdf_source(template, context, company=company, language=language)
+    return source.write(pdf_variant=pdf_variant)
 
 
 def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
@@ -107,8 +161,8 @@ def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
     }
 
 
-def render_invoice_pdf(invoice, company=None) -> bytes:
-    """Renders the issued invoice from its own snapshot: editing the customer or the
+def invoice_pdf_source(invoice, company=None) -> PdfSource:
+    """The issued invoice's HTML, from its own snapshot: editing the customer or the
     company settings afterwards never changes the document."""
     from .mentions import invoice_vat_wordings
 
@@ -116,8 +170,7 @@ def render_invoice_pdf(invoice, company=None) -> bytes:
     language = invoice.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=invoice.seller, buyer=invoice.buyer)
-    finisher = extensions.pdf_finisher()
-    pdf = render_pdf(
+    return pdf_source(
         "invoices/invoice_pdf.html",
         {
             **parties_context(seller=invoice.seller, buyer=invoice.buyer),
@@ -128,6 +181,12 @@ def render_invoice_pdf(invoice, company=None) -> bytes:
         },
         company=company or company_settings_for(invoice.organisation),
         language=language,
-        pdf_variant=finisher.pdf_variant if finisher else None,
     )
+
+
+def render_invoice_pdf(invoice, company=None) -> bytes:
+    """The invoice's PDF, finished by the registered finisher (Factur-X) when there is one."""
+    finisher = extensions.pdf_finisher()
+    source = invoice_pdf_source(invoice, company)
+    pdf = source.write(pdf_variant=finisher.pdf_variant if finisher else None)
     return finisher.finish(invoice, pdf) if finisher else pdf
