@@ -20,7 +20,7 @@ class EinvoicingConfig(AppConfig):
         # Invoices sits below e-invoicing and never names it: what e-invoicing adds to an
         # invoice is registered here. Every invoice and credit note is a Factur-X …
         extensions.register_pdf_finisher(
-            extensions.PdfFinisher(pdf_variant=facturx.PDF_VARIANT, finish=facturx.finish)
+            extensions.PdfFinisher(pdf_variant=facturx.PDF_VARIANT, prepare=facturx.prepare)
         )
         # … a draft that will go through the platform is checked against EN 16931 …
         extensions.register_readiness_check(services.readiness_problems)

@@ -2,8 +2,8 @@
 
 Invoices calls these and never names the apps behind them (see the layering test):
 
-- a PDF finisher turns the rendered PDF of an invoice or a credit note into its final
-  form (e-invoicing renders it as PDF/A-3b and embeds the Factur-X XML);
+- a PDF finisher completes the rendered document of an invoice or a credit note before
+  WeasyPrint writes it (e-invoicing writes it as PDF/A-3b with the Factur-X XML);
 - readiness checks add the problems that block the issue of a draft (e-invoicing's
   EN 16931 rules for an invoice going through the platform);
 - list filters add a filter to the Factures tab (by e-invoicing status).
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 class PdfFinisher:
     # The PDF variant WeasyPrint renders (e.g. "pdf/a-3b"), None for a plain PDF.
     pdf_variant: str | None
-    # (the invoice or credit note, its rendered PDF) → the PDF that is stored.
-    finish: Callable[[Any, bytes], bytes]
+    # (the invoice or credit note, its rendered WeasyPrint document) → None: adds what the
+    # written PDF carries (attachments, metadata) before it is written.
+    prepare: Callable[[Any, Any], None]
 
 
 # (draft or invoice) → (missing data, wrong settings), like invoices.services' own checks.

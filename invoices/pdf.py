@@ -101,6 +101,14 @@ def _fresh_stack_trampoline() -> Callable[[Callable[[], T]], T]:
 on_fresh_data_stack = _fresh_stack_trampoline()
 
 
+def _one_reference_per_file(document, pdf) -> None:
+    """WeasyPrint 70 lists each associated file of a PDF/A-3 twice in the catalog's /AF
+    (from the embedded files' name tree, then as a file specification): keep one."""
+    associated = pdf.catalog.get("AF")
+    if associated:
+        pdf.catalog["AF"] = type(associated)(dict.fromkeys(associated))
+
+
 @dataclass(frozen=True)
 class PdfSource:
     """A document ready for WeasyPrint: its HTML and the only media files it may embed."""
@@ -115,11 +123,20 @@ class PdfSource:
             url_fetcher=LocalFilesFetcher(self.media),
         )
 
-    def write(self, *, pdf_variant: str | None = None) -> bytes:
-        document = self.html_document()
-        return on_fresh_data_stack(
-            lambda: document.write_pdf(font_config=font_config(), pdf_variant=pdf_variant)
-        )
+    def write(
+        self, *, pdf_variant: str | None = None, prepare: Callable[[Any], None] | None = None
+    ) -> bytes:
+        """The PDF; ``prepare(rendered)`` may complete the rendered WeasyPrint document
+        (attachments, metadata) before it is written."""
+        html = self.html_document()
+
+        def render_and_write() -> bytes:
+            rendered = html.render(font_config=font_config(), pdf_variant=pdf_variant)
+            if prepare is not None:
+                prepare(rendered)
+            return rendered.write_pdf(pdf_variant=pdf_variant, finisher=_one_reference_per_file)
+
+        return on_fresh_data_stack(render_and_write)
 
 
 def pdf_source(
@@ -140,11 +157,22 @@ def render_pdf(
     *,
     company=None,
     language: str = "fr",
-    pdf_variant: str | None = None,
+    record=None,
 ) -> bytes:
-    """Render a document of ``company``'s organisation (see ``pdf_source``)."""
+    """Render a document of ``company``'s organisation (see ``pdf_source``), completed by
+    the registered finisher for ``record`` (Factur-X) when there is one."""
     source = pdf_source(template, context, company=company, language=language)
-    return source.write(pdf_variant=pdf_variant)
+    return write_finished(source, record)
+
+
+def write_finished(source: PdfSource, record=None) -> bytes:
+    finisher = extensions.pdf_finisher() if record is not None else None
+    if finisher is None:
+        return source.write()
+    return source.write(
+        pdf_variant=finisher.pdf_variant,
+        prepare=lambda rendered: finisher.prepare(record, rendered),
+    )
 
 
 def parties_context(*, seller: dict, buyer: dict) -> dict[str, object]:
@@ -186,7 +214,4 @@ def invoice_pdf_source(invoice, company=None) -> PdfSource:
 
 def render_invoice_pdf(invoice, company=None) -> bytes:
     """The invoice's PDF, finished by the registered finisher (Factur-X) when there is one."""
-    finisher = extensions.pdf_finisher()
-    source = invoice_pdf_source(invoice, company)
-    pdf = source.write(pdf_variant=finisher.pdf_variant if finisher else None)
-    return finisher.finish(invoice, pdf) if finisher else pdf
+    return write_finished(invoice_pdf_source(invoice, company), invoice)

@@ -3,7 +3,6 @@
 from django.utils import translation
 
 from accounts.models import company_settings_for
-from invoices import extensions
 from invoices.mentions import invoice_vat_wordings
 from invoices.pdf import parties_context, render_pdf
 
@@ -17,8 +16,7 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
     language = credit_note.buyer.get("language") or "fr"
     with translation.override(language):
         wordings = invoice_vat_wordings(lines, seller=credit_note.seller, buyer=credit_note.buyer)
-    finisher = extensions.pdf_finisher()
-    pdf = render_pdf(
+    return render_pdf(
         "refunds/credit_note_pdf.html",
         {
             **parties_context(seller=credit_note.seller, buyer=credit_note.buyer),
@@ -31,6 +29,5 @@ def render_credit_note_pdf(credit_note: CreditNote, *, parts: list[dict]) -> byt
         },
         company=company_settings_for(credit_note.organisation),
         language=language,
-        pdf_variant=finisher.pdf_variant if finisher else None,
+        record=credit_note,
     )
-    return finisher.finish(credit_note, pdf) if finisher else pdf

@@ -149,8 +149,48 @@ def pdf_catalog(pdf: bytes):
     return PdfReader(BytesIO(pdf)).trailer["/Root"]
 
 
+def facturx_pdf(document, html: str = "<p>Facture</p>") -> bytes:
+    """A Factur-X of ``document`` written as our generation writes one (invoices.pdf)."""
+    from einvoicing import facturx as fx
+    from invoices.pdf import PdfSource
+
+    xml = fx.document_xml(document)
+    return PdfSource(html).write(
+        pdf_variant=fx.PDF_VARIANT,
+        prepare=lambda rendered: fx.attach(rendered, xml, document=document, lang="fr-FR"),
+    )
+
+
 def xmp(pdf: bytes) -> str:
     return pdf_catalog(pdf)["/Metadata"].get_object().get_data().decode()
+
+
+XMP_PREFIXES = {
+    "http://www.aiim.org/pdfa/ns/id/": "pdfaid",
+    "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#": "fx",
+    "http://www.aiim.org/pdfa/ns/schema#": "pdfaSchema",
+}
+
+
+def xmp_properties(pdf: bytes) -> dict[str, list[str]]:
+    """The simple properties of the XMP packet (which must be well-formed XML), by
+    "prefix:name", whether written as attributes or as elements of rdf:Description."""
+    packet = xmp(pdf).split("?>", 1)[1].rsplit("<?xpacket", 1)[0]
+    properties: dict[str, list[str]] = {}
+
+    def add(tag: str, value: str | None) -> None:
+        namespace, _, name = tag[1:].partition("}")
+        if namespace in XMP_PREFIXES and value and value.strip():
+            properties.setdefault(f"{XMP_PREFIXES[namespace]}:{name}", []).append(value)
+
+    for element in etree.fromstring(packet.encode()).iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attribute, value in element.attrib.items():
+            add(attribute, value)
+        if len(element) == 0:
+            add(element.tag, element.text)
+    return properties
 
 
 def expected_tax(net: str, rate: str) -> Decimal:

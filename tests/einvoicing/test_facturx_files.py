@@ -16,7 +16,7 @@ from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
 from tests.refunds.conftest import paid_invoice
 
-from .helpers import embedded_files, pdf_catalog, xmp, xpath
+from .helpers import embedded_files, pdf_catalog, xmp_properties, xpath
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +35,12 @@ def _assert_factur_x(pdf: bytes) -> bytes:
     (filespec,) = [ref.get_object() for ref in catalog["/AF"]]
     assert filespec["/AFRelationship"] == "/Data"
     assert "/OutputIntents" in catalog  # the PDF/A colour profile WeasyPrint writes
-    metadata = xmp(pdf)
-    assert "<pdfaid:part>3</pdfaid:part>" in metadata
-    assert "<pdfaid:conformance>B</pdfaid:conformance>" in metadata
+    properties = xmp_properties(pdf)
+    assert properties["pdfaid:part"] == ["3"]
+    assert properties["pdfaid:conformance"] == ["B"]
+    assert properties["fx:ConformanceLevel"] == ["EN 16931"]
+    assert properties["fx:DocumentType"] == ["INVOICE"]
+    assert properties["fx:DocumentFileName"] == ["factur-x.xml"]
     filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
     assert filename == "factur-x.xml"
     return xml

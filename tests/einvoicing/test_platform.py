@@ -8,18 +8,15 @@ import pytest
 from weasyprint import HTML
 
 from activity.errors import OutcomeUnknown, Unreachable, WrongSettings
-from einvoicing import facturx as fx
 from einvoicing.platform import HttpPlatform
 
 from .conftest import API_KEY
-from .helpers import VAT_CASES
+from .helpers import VAT_CASES, facturx_pdf
 
 
 @functools.cache
 def facturx_file(case: str = "domestic") -> bytes:
-    document = VAT_CASES[case]()
-    pdf = HTML(string="<p>Facture</p>").write_pdf(pdf_variant=fx.PDF_VARIANT)
-    return fx.embed(pdf, fx.document_xml(document), document=document)
+    return facturx_pdf(VAT_CASES[case]())
 
 
 def client(server, *, key: str = API_KEY, timeout: float = 2.0) -> HttpPlatform:
