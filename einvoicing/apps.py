@@ -33,3 +33,11 @@ class EinvoicingConfig(AppConfig):
             sender=Invoice,
             dispatch_uid="einvoicing.queue_transmission_of_generated_invoice",
         )
+
+        from incidents import circuits
+
+        from .platform import SERVICE
+        from .probes import probe_platform
+
+        # What tells that the platform answers again (transmission depends on "platform").
+        circuits.register_probe(SERVICE, probe_platform)

@@ -33,6 +33,13 @@ from activity.errors import AutomationError, OutcomeUnknown, Unreachable
 SERVICE = "platform"
 
 
+class PlatformDown(Unreachable):
+    """Nothing reached the platform (connection refused, not resolved, connect time-out):
+    safe to try again, and what the circuit breaker waits out (incidents.circuits)."""
+
+    service_down = True
+
+
 @dataclass(frozen=True)
 class FlowEvent:
     code: str
@@ -72,6 +79,8 @@ def _flow(body: dict[str, Any]) -> Flow:
 
 
 class Platform(Protocol):
+    def ping(self) -> None: ...
+
     def submit(self, *, tracking_id: str, filename: str, content: bytes) -> Flow: ...
 
     def find(self, *, tracking_id: str) -> Flow | None: ...
@@ -107,11 +116,11 @@ class HttpPlatform:
                 method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs
             )
         except requests.exceptions.ConnectTimeout as exc:
-            raise Unreachable(SERVICE, f"connection timed out ({exc})") from exc
+            raise PlatformDown(SERVICE, f"connection timed out ({exc})") from exc
         except requests.exceptions.ConnectionError as exc:
             # Refused before anything was sent, or dropped after: only the former is safe.
             if _never_connected(exc):
-                raise Unreachable(SERVICE, f"connection refused ({exc})") from exc
+                raise PlatformDown(SERVICE, f"connection refused ({exc})") from exc
             raise lost(SERVICE, f"connection lost before the answer ({exc})") from exc
         except requests.exceptions.Timeout as exc:
             raise lost(SERVICE, f"no answer within {self.timeout:g} s") from exc
@@ -163,6 +172,17 @@ class HttpPlatform:
         if response.status_code != 200:
             raise Unreachable(SERVICE, f"HTTP {response.status_code} — {_text(response)}")
         return _flow(response.json())
+
+    def ping(self) -> None:
+        """Return when the platform answers at all (the circuit breaker's health probe),
+        raise Unreachable when it does not. A refused key is an answer: the platform is
+        up, and the transmission itself reports the key as wrong settings."""
+        try:
+            self._call("GET", "/v1/flows", params={"trackingId": "healthcheck"})
+        except Unreachable:
+            raise
+        except AutomationError:
+            return
 
     def report_status(self, *, flow_id: str, code: str, message: str = "") -> None:
         response = self._call(

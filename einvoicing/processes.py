@@ -4,6 +4,7 @@ from activity.processes import declare
 
 from . import services
 from .models import EInvoice
+from .platform import SERVICE
 
 TRANSMISSION = declare(
     "einvoice_transmission",
@@ -15,4 +16,7 @@ TRANSMISSION = declare(
     list_title=_("E-invoices"),
     support_category="billing",
     retry_label=_("Retransmit"),
+    # While the organisation's platform does not answer, transmissions wait for it (the
+    # probe in probes.py closes the circuit) instead of failing one by one.
+    depends_on=(SERVICE,),
 )

@@ -35,7 +35,7 @@ from invoices.storage import store_pdf
 
 from . import facturx, rules, texts
 from .models import REJECTIONS, EInvoice, FlowStatus, PlatformSettings
-from .platform import Flow, FlowEvent, HttpPlatform
+from .platform import Flow, FlowEvent, HttpPlatform, PlatformDown
 from .source import buyer_party, invoice_document, is_business, parties_of
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,9 @@ def transmit_einvoice(*, einvoice: EInvoice) -> None:
         # Sent before: the answer may have been lost. Ask before sending again.
         try:
             found = client.find(tracking_id=einvoice.tracking_id)
-        except OutcomeUnknown:
+        except (OutcomeUnknown, PlatformDown):
+            # PlatformDown: nothing was asked nor sent; the transmission waits for the
+            # platform (its circuit) and looks the flow up again when it answers.
             raise
         except Unreachable as exc:
             # Still sent and still unanswered: if the attempts run out, À vérifier.
