@@ -12,7 +12,7 @@ class EinvoicingConfig(AppConfig):
         from invoices import extensions
         from invoices.models import Invoice
 
-        from . import facturx, filters, services
+        from . import badges, facturx, filters, services
 
         # How failures name the services a transmission talks to.
         register_service_label("platform", _("the e-invoicing platform"))
@@ -26,6 +26,8 @@ class EinvoicingConfig(AppConfig):
         extensions.register_readiness_check(services.readiness_problems)
         # … the Factures tab filters by e-invoicing status …
         extensions.register_list_filter(filters.LIST_FILTER)
+        # … each of its rows shows a compact e-invoicing badge …
+        extensions.register_row_badges(badges.row_badges)
         # … and a generated invoice to a French business is queued for the platform in the
         # transaction that marks it generated.
         status_changed.connect(

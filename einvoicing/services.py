@@ -44,27 +44,46 @@ logger = logging.getLogger(__name__)
 # --- Who is transmitted -------------------------------------------------------------
 
 
-def transmission_exclusion(invoice: Invoice):
-    """Why this invoice does not go through the platform, or None when it does.
+EXCLUDED_OFF = "off"
+EXCLUDED_B2C = "b2c"
+EXCLUDED_FOREIGN = "foreign"
+EXCLUSION_TEXTS = {
+    EXCLUDED_OFF: _(
+        "Not transmitted: e-invoicing through an approved platform is off in the settings."
+    ),
+    EXCLUDED_B2C: _(
+        "Not transmitted to the e-invoicing platform: the buyer is a private individual "
+        "(B2C sales are reported to the tax authority, not e-invoiced)."
+    ),
+    EXCLUDED_FOREIGN: _(
+        "Not transmitted to the e-invoicing platform: the buyer is not established in "
+        "France (international sales are reported to the tax authority, not e-invoiced)."
+    ),
+}
+
+
+def exclusion_of(*, enabled: bool, buyer: dict) -> str | None:
+    """Why a document to this buyer does not go through the platform (EXCLUDED_…), or
+    None when it does.
 
     The reform's e-invoicing covers sales between businesses established in France; sales
     to private individuals (B2C) and international sales are reported (e-reporting)."""
-    if not PlatformSettings.for_organisation(invoice.organisation).enabled:
-        return _(
-            "Not transmitted: e-invoicing through an approved platform is off in the settings."
-        )
-    _seller, buyer = parties_of(invoice)
+    if not enabled:
+        return EXCLUDED_OFF
     if not is_business(buyer):
-        return _(
-            "Not transmitted to the e-invoicing platform: the buyer is a private individual "
-            "(B2C sales are reported to the tax authority, not e-invoiced)."
-        )
+        return EXCLUDED_B2C
     if (buyer.get("country") or "") != "FR":
-        return _(
-            "Not transmitted to the e-invoicing platform: the buyer is not established in "
-            "France (international sales are reported to the tax authority, not e-invoiced)."
-        )
+        return EXCLUDED_FOREIGN
     return None
+
+
+def transmission_exclusion(invoice: Invoice):
+    """Why this invoice does not go through the platform (a text), or None when it does."""
+    _seller, buyer = parties_of(invoice)
+    key = exclusion_of(
+        enabled=PlatformSettings.for_organisation(invoice.organisation).enabled, buyer=buyer
+    )
+    return EXCLUSION_TEXTS[key] if key else None
 
 
 def tracking_id_for(invoice: Invoice) -> str:

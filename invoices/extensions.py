@@ -6,7 +6,8 @@ Invoices calls these and never names the apps behind them (see the layering test
   WeasyPrint writes it (e-invoicing writes it as PDF/A-3b with the Factur-X XML);
 - readiness checks add the problems that block the issue of a draft (e-invoicing's
   EN 16931 rules for an invoice going through the platform);
-- list filters add a filter to the Factures tab (by e-invoicing status).
+- list filters add a filter to the Factures tab (by e-invoicing status);
+- row badges add a compact badge to each row of that list (its e-invoicing status).
 """
 
 from __future__ import annotations
@@ -45,9 +46,22 @@ class ListFilter:
     condition: Callable[[str], Q | None]  # None: not a known value, the filter is off
 
 
+@dataclass(frozen=True)
+class RowBadge:
+    label: str | Promise
+    css: str  # the badge's class, e.g. "einvoice-ok"
+    title: str | Promise = ""  # the longer text, shown on hover and read by screen readers
+
+
+# (the organisation, the invoices of one page) → a badge per invoice id, read in a fixed
+# number of queries whatever the page's length (never one per row).
+RowBadges = Callable[[Any, list["Invoice"]], dict[int, RowBadge]]
+
+
 _finisher: PdfFinisher | None = None
 _checks: list[ReadinessCheck] = []
 _filters: dict[str, ListFilter] = {}
+_badges: list[RowBadges] = []
 
 
 def register_pdf_finisher(finisher: PdfFinisher) -> None:
@@ -74,3 +88,12 @@ def register_list_filter(list_filter: ListFilter) -> None:
 
 def list_filters() -> list[ListFilter]:
     return list(_filters.values())
+
+
+def register_row_badges(badges: RowBadges) -> None:
+    if badges not in _badges:
+        _badges.append(badges)
+
+
+def row_badges() -> list[RowBadges]:
+    return list(_badges)

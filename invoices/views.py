@@ -146,11 +146,22 @@ def invoice_list(request: OrganisationHttpRequest) -> TemplateResponse:
         }
         for key, label in columns
     ]
+    # Each row with the badges apps above add (its e-invoicing status), read for the
+    # page at once.
+    invoices_of_page = list(page.object_list)
+    badges = [
+        provider(request.organisation, invoices_of_page) for provider in extensions.row_badges()
+    ]
+    rows = [
+        (invoice, [b[invoice.pk] for b in badges if invoice.pk in b])
+        for invoice in invoices_of_page
+    ]
     return TemplateResponse(
         request,
         _page_template(request, "invoices/list.html", "results"),
         {
             "page": page,
+            "rows": rows,
             "status": status,
             "q": q,
             "sort": sort,
