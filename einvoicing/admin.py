@@ -25,10 +25,10 @@ class FlowStatusInline(admin.TabularInline):
 
 @admin.register(EInvoice)
 class EInvoiceAdmin(admin.ModelAdmin):
-    list_display = ["invoice", "organisation", "status", "lifecycle", "flow_id", "updated_at"]
+    list_display = ["__str__", "organisation", "status", "lifecycle", "flow_id", "updated_at"]
     list_filter = ["status", "lifecycle", "last_cause", "organisation"]
-    search_fields = ["tracking_id", "flow_id", "invoice__number"]
-    list_select_related = ["invoice", "organisation"]
+    search_fields = ["tracking_id", "flow_id", "invoice__number", "credit_note__number"]
+    list_select_related = ["invoice", "credit_note", "organisation"]
     readonly_fields = [f.name for f in EInvoice._meta.fields]
     inlines = [FlowStatusInline]
 

@@ -11,6 +11,8 @@ class EinvoicingConfig(AppConfig):
         from activity.signals import status_changed
         from invoices import extensions
         from invoices.models import Invoice
+        from refunds.models import CreditNote
+        from refunds.signals import credit_note_issued
 
         from . import badges, facturx, filters, services
 
@@ -34,6 +36,12 @@ class EinvoicingConfig(AppConfig):
             services.queue_transmission_of_generated_invoice,
             sender=Invoice,
             dispatch_uid="einvoicing.queue_transmission_of_generated_invoice",
+        )
+        # A credit note to a French business is an e-invoice too, queued as it is issued.
+        credit_note_issued.connect(
+            services.queue_transmission_of_issued_credit_note,
+            sender=CreditNote,
+            dispatch_uid="einvoicing.queue_transmission_of_issued_credit_note",
         )
 
         from incidents import circuits

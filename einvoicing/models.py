@@ -9,6 +9,7 @@ from accounts.models import Organisation
 from activity.models import TrackedQuerySet, TrackedRecord
 from commbilling.secrets import SecretField
 from invoices.models import Invoice
+from refunds.models import CreditNote
 
 
 class PlatformSettings(models.Model):
@@ -99,10 +100,11 @@ FINAL_LIFECYCLE = {"210", "212", "213", "220", "221"}
 
 class EInvoiceQuerySet(TrackedQuerySet):
     def for_labels(self) -> "EInvoiceQuerySet":
-        return self.select_related("invoice")
+        return self.select_related("invoice", "credit_note")
 
     def matching(self, text: str) -> "EInvoiceQuerySet":
-        return self.filter(invoice__number=text.strip().upper())
+        number = text.strip().upper()
+        return self.filter(models.Q(invoice__number=number) | models.Q(credit_note__number=number))
 
     def to_poll(self):
         """Deposited flows whose life cycle may still move (the webhook's fallback)."""
@@ -113,7 +115,10 @@ class EInvoiceQuerySet(TrackedQuerySet):
 
 
 class EInvoice(TrackedRecord):
-    """The transmission of one invoice to the organisation's platform."""
+    """The transmission of one invoice, or one credit note, to the organisation's platform.
+
+    A credit note to a French business is an e-invoice too (type 381, referring to the
+    invoice it corrects): each transmission is of exactly one of the two documents."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", pgettext_lazy("e-invoice", "Queued")
@@ -133,12 +138,25 @@ class EInvoice(TrackedRecord):
     LIVE_STATUSES = (Status.QUEUED, Status.TRANSMITTING)
 
     invoice = models.OneToOneField(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoice"
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="einvoice",
+        null=True,
+        blank=True,
+    )
+    credit_note = models.OneToOneField(
+        CreditNote,
+        verbose_name=_("credit note"),
+        on_delete=models.PROTECT,
+        related_name="einvoice",
+        null=True,
+        blank=True,
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
     )
-    # Stable across attempts (seller SIREN + invoice number): the platform keeps one
+    # Stable across attempts (seller SIREN + document number): the platform keeps one
     # accepted flow per tracking id, and a lost answer is looked up by it.
     tracking_id = models.CharField(_("tracking id"), max_length=64)
     flow_id = models.CharField(_("platform flow id"), max_length=64, blank=True)
@@ -161,15 +179,28 @@ class EInvoice(TrackedRecord):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "tracking_id"], name="einvoice_tracking_unique"
-            )
+            ),
+            # One document per transmission: an invoice or a credit note, never both.
+            models.CheckConstraint(
+                condition=models.Q(invoice__isnull=False, credit_note__isnull=True)
+                | models.Q(invoice__isnull=True, credit_note__isnull=False),
+                name="einvoice_one_document",
+            ),
         ]
         indexes = [models.Index(fields=["organisation", "lifecycle"], name="einvoice_org_life")]
 
     def __str__(self) -> str:
-        return str(self.invoice)
+        return str(self.document)
 
     def get_absolute_url(self) -> str:
-        return self.invoice.get_absolute_url()
+        return self.document.get_absolute_url()
+
+    @property
+    def document(self) -> Invoice | CreditNote:
+        """The invoice or the credit note this transmission sends."""
+        document = self.invoice if self.invoice_id else self.credit_note
+        assert document is not None  # einvoice_one_document
+        return document
 
     @property
     def is_rejected(self) -> bool:

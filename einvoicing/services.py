@@ -2,7 +2,8 @@
 twice), the life-cycle statuses the platform reports, and the ones we report.
 
 The guarantee, like refunds': the time a flow is sent is recorded before the platform is
-called, and the flow carries a stable tracking id (seller SIREN + invoice number). When an
+called, and the flow carries a stable tracking id (seller SIREN + invoice or credit note
+number: a credit note to a French business is an e-invoice too, type 381). When an
 answer is lost (time-out, dropped connection, killed worker), the next attempt first asks
 the platform for that tracking id and sends again only if it holds no accepted flow. If it
 cannot be asked, the transmission shows *À vérifier* and a periodic job checks it.
@@ -32,11 +33,13 @@ from commbilling.l10n import format_amount
 from invoices import services as invoices
 from invoices.models import Invoice
 from invoices.storage import store_pdf
+from refunds.models import CreditNote
 
 from . import facturx, rules, texts
+from .document import Document
 from .models import REJECTIONS, EInvoice, FlowStatus, PlatformSettings
 from .platform import Flow, FlowEvent, HttpPlatform, PlatformDown
-from .source import buyer_party, invoice_document, is_business, parties_of
+from .source import buyer_party, credit_note_document, invoice_document, is_business, parties_of
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,21 @@ def tracking_id_for(invoice: Invoice) -> str:
     return f"{seller.get('siren') or ''}-{invoice.number}"
 
 
+def credit_note_exclusion(credit_note: CreditNote):
+    """Why this credit note does not go through the platform (a text), or None when it
+    does: the same rule as its invoice's, on the buyer as the credit note states it."""
+    key = exclusion_of(
+        enabled=PlatformSettings.for_organisation(credit_note.organisation).enabled,
+        buyer=credit_note.buyer or parties_of(credit_note.invoice)[1],
+    )
+    return EXCLUSION_TEXTS[key] if key else None
+
+
+def credit_note_tracking_id(credit_note: CreditNote) -> str:
+    seller = credit_note.seller or parties_of(credit_note.invoice)[0]
+    return f"{seller.get('siren') or ''}-{credit_note.number}"
+
+
 def queue_transmission(*, invoice: Invoice, actor: User | None = None) -> EInvoice | None:
     """Create and queue the invoice's transmission, once, in the caller's transaction (the
     one that marks the invoice generated: the outbox holds both or neither)."""
@@ -113,6 +131,44 @@ def queue_transmission(*, invoice: Invoice, actor: User | None = None) -> EInvoi
                 message=texts.QUEUED(number=invoice.number),
             )
     return einvoice
+
+
+def queue_credit_note_transmission(
+    *, credit_note: CreditNote, actor: User | None = None
+) -> EInvoice | None:
+    """Create and queue the credit note's transmission, once, in the transaction that
+    issues it (refunds.credit_notes.create_credit_note)."""
+    if credit_note_exclusion(credit_note) is not None:
+        return None
+    with transaction.atomic():
+        einvoice, created = EInvoice.objects.get_or_create(
+            credit_note=credit_note,
+            defaults={
+                "organisation": credit_note.organisation,
+                "tracking_id": credit_note_tracking_id(credit_note),
+            },
+        )
+        if created:
+            activity.queue_record(
+                record=einvoice,
+                from_statuses=(EInvoice.Status.QUEUED,),
+                actor=actor,
+                trigger=Trigger.SYSTEM,
+                message=texts.QUEUED(number=credit_note.number),
+            )
+    return einvoice
+
+
+def queue_transmission_of_issued_credit_note(
+    sender, *, credit_note: CreditNote, actor: User | None = None, **kwargs
+) -> None:
+    """Receiver of refunds.signals.credit_note_issued (refunds does not call us)."""
+    enabled = PlatformSettings.objects.filter(
+        organisation_id=credit_note.organisation_id, enabled=True
+    )
+    if not enabled.exists():
+        return  # e-invoicing is off: one read, no settings row created here
+    queue_credit_note_transmission(credit_note=credit_note, actor=actor)
 
 
 def queue_transmission_of_generated_invoice(
@@ -193,20 +249,30 @@ def _customer_problem(invoice: Invoice, problem: str) -> FieldProblem:
     return rules.field_problem(buyer.origin, "siren", problem)
 
 
+def document_of(einvoice: EInvoice) -> Document:
+    """The EN 16931 document of what the transmission sends (an invoice, a credit note)."""
+    if einvoice.credit_note_id:
+        return credit_note_document(einvoice.credit_note)
+    assert einvoice.invoice is not None
+    return invoice_document(einvoice.invoice)
+
+
 def rejection_error(einvoice: EInvoice, event: FlowEvent) -> AutomationError:
     """The platform's reason code (213 Rejetée, 221 Erreur de routage) → a cause naming
     what to fix."""
-    invoice = einvoice.invoice
     remote = f"{event.code} {event.reason_code}: {event.message}".strip()
     reason = event.reason_code
     error: AutomationError
-    if reason in ("BUYER_SIREN_INVALID", "BUYER_ADDRESS_UNKNOWN"):
+    if reason in ("BUYER_SIREN_INVALID", "BUYER_ADDRESS_UNKNOWN", "BUYER_SIREN_MISSING"):
         # An unknown SIREN, or no platform registered for the address derived from it.
-        error = MissingData([_customer_problem(invoice, "invalid")])
-    elif reason == "BUYER_SIREN_MISSING":
-        error = MissingData([_customer_problem(invoice, "missing")])
+        problem = "missing" if reason == "BUYER_SIREN_MISSING" else "invalid"
+        if einvoice.invoice is not None:
+            error = MissingData([_customer_problem(einvoice.invoice, problem)])
+        else:
+            buyer = document_of(einvoice).buyer
+            error = MissingData([rules.field_problem(buyer.origin, "siren", problem)])
     elif reason == "SELLER_NOT_REGISTERED":
-        document = invoice_document(invoice)
+        document = document_of(einvoice)
         error = WrongSettings(
             [rules.field_problem(document.seller.origin, "siren", "invalid")],
             remote=remote,
@@ -228,7 +294,7 @@ def _retake_rejected_parties(einvoice: EInvoice) -> None:
     """After the platform rejected the invoice (213, 221), it is deemed never issued: the
     seller and buyer are taken again from the settings and the customer, which the user
     fixed, before it is sent again under its number (invoices.services.retake_parties)."""
-    if einvoice.lifecycle not in REJECTIONS:
+    if einvoice.lifecycle not in REJECTIONS or einvoice.invoice is None:
         return
     if invoices.retake_parties(invoice=einvoice.invoice):
         activity.log_event(
@@ -264,11 +330,11 @@ def _transmitted_file(invoice: Invoice) -> bytes:
 
 
 def transmit_einvoice(*, einvoice: EInvoice) -> None:
-    """Send the invoice's Factur-X to the platform, at most one accepted flow ever.
+    """Send the invoice's or credit note's Factur-X to the platform, at most one accepted
+    flow ever.
 
     Raises the cause of a failure (see activity.errors); the runner does the rest."""
-    invoice = einvoice.invoice
-    client = platform_client(invoice)
+    client = platform_client(einvoice)
     if einvoice.submitted_at is not None:
         # Sent before: the answer may have been lost. Ask before sending again.
         try:
@@ -283,21 +349,41 @@ def transmit_einvoice(*, einvoice: EInvoice) -> None:
         if found is not None and found.accepted:
             apply_flow(einvoice=einvoice, flow=found, source=FlowStatus.Source.POLLING)
             return
+    if einvoice.credit_note is not None:
+        number, content = _credit_note_file(einvoice.credit_note)
+    else:
+        number, content = _invoice_file(einvoice)
+    now = timezone.now()
+    EInvoice.objects.filter(pk=einvoice.pk).update(submitted_at=now)
+    einvoice.submitted_at = now
+    flow = client.submit(
+        tracking_id=einvoice.tracking_id, filename=f"{number}.pdf", content=content
+    )
+    apply_flow(einvoice=einvoice, flow=flow, source=FlowStatus.Source.SUBMISSION)
+    if not flow.accepted:
+        raise rejection_error(einvoice, flow.events[-1])
+
+
+def _invoice_file(einvoice: EInvoice) -> tuple[str, bytes]:
+    invoice = einvoice.invoice
+    assert invoice is not None
     _retake_rejected_parties(einvoice)
     invoice.refresh_from_db()
     error = rules.error_for(check_transmission(invoice))
     if error is not None:
         raise error
-    content = _transmitted_file(invoice)
-    now = timezone.now()
-    EInvoice.objects.filter(pk=einvoice.pk).update(submitted_at=now)
-    einvoice.submitted_at = now
-    flow = client.submit(
-        tracking_id=einvoice.tracking_id, filename=f"{invoice.number}.pdf", content=content
-    )
-    apply_flow(einvoice=einvoice, flow=flow, source=FlowStatus.Source.SUBMISSION)
-    if not flow.accepted:
-        raise rejection_error(einvoice, flow.events[-1])
+    return invoice.number or "", _transmitted_file(invoice)
+
+
+def _credit_note_file(credit_note: CreditNote) -> tuple[str, bytes]:
+    """The credit note's Factur-X as it was issued: a credit note never changes."""
+    error = rules.error_for(rules.check(credit_note_document(credit_note), transmitted=True))
+    if error is not None:
+        raise error
+    if not credit_note.pdf:
+        raise AutomationError(f"Internal error: credit note {credit_note.number} has no PDF")
+    with credit_note.pdf.open("rb") as stored:
+        return credit_note.number, stored.read()
 
 
 # --- Life-cycle statuses ----------------------------------------------------------------
@@ -398,7 +484,7 @@ def poll_einvoices(*, limit: int = 200) -> int:
     changed = 0
     for einvoice in EInvoice.objects.to_poll().select_related("invoice").order_by("id")[:limit]:
         try:
-            flow = platform_client(einvoice.invoice).get(flow_id=einvoice.flow_id)
+            flow = platform_client(einvoice).get(flow_id=einvoice.flow_id)
         except Exception as exc:
             logger.warning("Polling %s failed: %s", einvoice, exc)
             continue
@@ -417,7 +503,7 @@ def reconcile_einvoice(*, einvoice: EInvoice, actor: User | None = None) -> str:
     trigger = Trigger.USER if actor else Trigger.SCHEDULE
     process = einvoice.process.name
     try:
-        found = platform_client(einvoice.invoice).find(tracking_id=einvoice.tracking_id)
+        found = platform_client(einvoice).find(tracking_id=einvoice.tracking_id)
     except Exception as exc:
         activity.log_event(
             record=einvoice,
@@ -486,6 +572,7 @@ def report_collected(*, limit: int = 200) -> int:
     )
     for einvoice in candidates:
         invoice = einvoice.invoice
+        assert invoice is not None  # filtered on its invoice: credit notes are not paid
         # The platform's language is French; our own timeline shows the same text.
         paid = format_amount(invoice.amount_paid, invoice.currency, lang="fr")
         try:

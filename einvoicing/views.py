@@ -67,6 +67,20 @@ def invoice_panel(request: OrganisationHttpRequest, pk: int) -> TemplateResponse
     return TemplateResponse(request, "einvoicing/_panel.html", panel_context(invoice))
 
 
+@require_GET
+@accountant_required
+def credit_note_panel(request: OrganisationHttpRequest, pk: int) -> TemplateResponse:
+    """A credit note's e-invoicing, polled while its transmission is under way."""
+    from refunds.models import CreditNote
+
+    from .templatetags.einvoicing import credit_note_panel_context
+
+    note = get_object_or_404(CreditNote.objects.for_organisation(request.organisation), pk=pk)
+    return TemplateResponse(
+        request, "einvoicing/_credit_note_panel.html", credit_note_panel_context(note)
+    )
+
+
 @require_POST
 @accountant_required
 def check_with_platform(request: OrganisationHttpRequest, pk: int) -> HttpResponse:
@@ -77,7 +91,7 @@ def check_with_platform(request: OrganisationHttpRequest, pk: int) -> HttpRespon
         messages.warning(request, _("The platform could not be asked; try again later."))
     else:
         messages.success(request, _("Checked with the platform."))
-    return redirect(einvoice.invoice)
+    return redirect(einvoice.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,6 +22,7 @@ from invoices.services import settle_invoice_status
 from invoices.storage import store_pdf
 
 from .models import CreditNote, CreditNoteLine
+from .signals import credit_note_issued
 
 
 class CreditNoteRefused(Exception):
@@ -103,6 +104,9 @@ def create_credit_note(
     content = render_credit_note_pdf(credit_note, parts=parts)
     credit_note.pdf = store_pdf(path=credit_note_path(credit_note), content=content)
     credit_note.save(update_fields=["pdf"])
+    # In this transaction: whatever follows from the issue (its e-invoicing) is queued
+    # with it or not at all.
+    credit_note_issued.send(sender=CreditNote, credit_note=credit_note, actor=actor)
     return credit_note
 
 

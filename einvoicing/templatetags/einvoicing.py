@@ -3,7 +3,7 @@ from django import template
 from invoices.models import Invoice
 
 from .. import services
-from ..models import EInvoice
+from ..models import EInvoice, PlatformSettings
 
 register = template.Library()
 
@@ -17,6 +17,36 @@ def einvoicing_panel(context, invoice: Invoice) -> dict:
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
+    }
+
+
+@register.inclusion_tag("einvoicing/_credit_note_panel.html", takes_context=True)
+def einvoicing_credit_note(context, credit_note) -> dict:
+    """A credit note's e-invoicing: why it is not transmitted, or its transmission with
+    the platform's timeline (shown with the credit notes of the invoice page)."""
+    return {
+        **credit_note_panel_context(credit_note),
+        "perms": context.get("perms"),
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
+
+
+def credit_note_panel_context(credit_note) -> dict:
+    einvoice = EInvoice.objects.filter(credit_note=credit_note).first()
+    exclusion = None
+    enabled = PlatformSettings.objects.filter(
+        organisation_id=credit_note.organisation_id, enabled=True
+    ).exists()
+    if einvoice is None and enabled:
+        # Off, nothing is said here: the invoice's card says so, once.
+        exclusion = services.credit_note_exclusion(credit_note)
+    return {
+        "credit_note": credit_note,
+        "exclusion": exclusion,
+        "einvoice": einvoice,
+        "statuses": list(einvoice.statuses.all()) if einvoice else [],
+        "live": einvoice is not None and einvoice.status in EInvoice.LIVE_STATUSES,
     }
 
 

@@ -31,6 +31,15 @@ def _unknown_einvoice(ctx):
     return {"pk": einvoice.pk}
 
 
+def _credit_note(ctx):
+    from refunds.credit_notes import credit_invoice
+    from tests.factories import InvoiceFactory
+    from tests.invoices.helpers import generate_now
+
+    invoice = generate_now(InvoiceFactory(organisation=ctx.organisation))
+    return {"pk": credit_invoice(invoice=invoice, reason="Annulée", actor=None).pk}
+
+
 def _organisation_without_webhook_secret(ctx):
     # The webhook is authenticated by its signature, never by a session: without a
     # secret it does not exist, whoever asks.
@@ -42,6 +51,7 @@ MATRIX = [
     Row("einvoicing:settings", ACCOUNTANT_PAGE),
     Row("einvoicing:xml", RECORD, make=_generated_invoice),
     Row("einvoicing:panel", RECORD, make=_generated_invoice),
+    Row("einvoicing:credit_note_panel", RECORD, make=_credit_note),
     Row("einvoicing:check", RECORD, method="post", make=_unknown_einvoice),
     Row("einvoicing:webhook", NOBODY, method="post", make=_organisation_without_webhook_secret),
 ]
