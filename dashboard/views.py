@@ -26,6 +26,18 @@ from .kpis import KPIS
 BLOCKING_SCAN_LIMIT = 2000
 
 
+def missing_data_failures(model, organisation):
+    """The error details of ``model``'s records failed for missing data: read through a
+    partial index of each tracked model (``<model>_org_missing_data``), so the dashboard
+    does not scan the organisation's other failures (25,000 bounced e-mails cost 14 ms)."""
+    return (
+        model.tracked()
+        .for_organisation(organisation)
+        .filter(status__in=model.failed_statuses(), last_cause=Cause.MISSING_DATA)
+        .values_list("last_error_details", flat=True)
+    )
+
+
 def _blocking(organisation, current: dict[tuple[str, str], int]) -> list[dict]:
     """Records (customers…) whose missing data blocks failed tasks, most blocking first.
 
@@ -36,13 +48,7 @@ def _blocking(organisation, current: dict[tuple[str, str], int]) -> list[dict]:
         model = automation.model
         if not any(current.get((automation.name, s)) for s in model.failed_statuses()):
             continue
-        details_list = (
-            model.tracked()
-            .for_organisation(organisation)
-            .filter(status__in=model.failed_statuses(), last_cause=Cause.MISSING_DATA)
-            .values_list("last_error_details", flat=True)[:BLOCKING_SCAN_LIMIT]
-        )
-        for details in details_list:
+        for details in missing_data_failures(model, organisation)[:BLOCKING_SCAN_LIMIT]:
             seen = set()
             for problem in details.get("fields", []):
                 key = (problem.get("model", ""), problem.get("object_id"))

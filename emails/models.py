@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from activity.choices import Cause
 from activity.models import TrackedQuerySet, TrackedRecord
 
 
@@ -148,6 +149,13 @@ class EmailMessage(TrackedRecord):
             models.Index(fields=["organisation", "status", "-id"], name="email_org_status"),
             models.Index(fields=["organisation", "recipient", "-id"], name="email_org_recipient"),
             models.Index(fields=["status", "queued_at"], name="email_status_queued"),
+            # The dashboard's blocking customers: failed for missing data, however many
+            # bounced or failed messages the journal keeps.
+            models.Index(
+                fields=["organisation", "status"],
+                condition=Q(last_cause=Cause.MISSING_DATA),
+                name="email_org_missing_data",
+            ),
             models.Index(
                 fields=["provider_message_id"],
                 condition=~Q(provider_message_id=""),

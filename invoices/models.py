@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import validators
 from accounts.history import AuditTrail
 from accounts.models import Organisation, OrganisationQuerySet
+from activity.choices import Cause
 from activity.models import TrackedQuerySet, TrackedRecord
 
 CENT = Decimal("0.01")
@@ -317,6 +318,13 @@ class Invoice(TrackedRecord):
             ),
             models.Index(fields=["organisation", "number"], name="invoice_org_number"),
             models.Index(fields=["status", "queued_at"], name="invoice_status_queued"),
+            # The dashboard's blocking customers: failed for missing data, however many
+            # other failures the organisation keeps.
+            models.Index(
+                fields=["organisation", "status"],
+                condition=models.Q(last_cause=Cause.MISSING_DATA),
+                name="invoice_org_missing_data",
+            ),
         ]
 
     def __str__(self) -> str:

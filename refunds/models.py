@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import CompanySettings, Organisation, OrganisationQuerySet
+from activity.choices import Cause
 from activity.errors import AutomationError
 from activity.models import TrackedQuerySet, TrackedRecord
 from invoices.models import (
@@ -113,6 +114,12 @@ class Refund(TrackedRecord):
             models.Index(fields=["organisation", "-id"], name="refund_org_id"),
             models.Index(fields=["organisation", "status", "-id"], name="refund_org_status"),
             models.Index(fields=["status", "queued_at"], name="refund_status_queued"),
+            # The dashboard's blocking customers (failed for missing data).
+            models.Index(
+                fields=["organisation", "status"],
+                condition=models.Q(last_cause=Cause.MISSING_DATA),
+                name="refund_org_missing_data",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")
