@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
+from activity.choices import Cause
 from activity.models import TrackedQuerySet, TrackedRecord
 from commbilling.secrets import SecretField
 from invoices.models import Invoice
@@ -187,7 +188,15 @@ class EInvoice(TrackedRecord):
                 name="einvoice_one_document",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "lifecycle"], name="einvoice_org_life")]
+        indexes = [
+            models.Index(fields=["organisation", "lifecycle"], name="einvoice_org_life"),
+            # The dashboard's blocking customers (failed for missing data).
+            models.Index(
+                fields=["organisation", "status"],
+                condition=models.Q(last_cause=Cause.MISSING_DATA),
+                name="einvoice_org_missing_data",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.document)
