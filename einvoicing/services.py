@@ -33,6 +33,7 @@ from commbilling.l10n import format_amount
 from invoices import services as invoices
 from invoices.models import Invoice
 from invoices.storage import store_pdf
+from refunds import credit_notes
 from refunds.models import CreditNote
 
 from . import facturx, rules, texts
@@ -294,9 +295,14 @@ def _retake_rejected_parties(einvoice: EInvoice) -> None:
     """After the platform rejected the invoice (213, 221), it is deemed never issued: the
     seller and buyer are taken again from the settings and the customer, which the user
     fixed, before it is sent again under its number (invoices.services.retake_parties)."""
-    if einvoice.lifecycle not in REJECTIONS or einvoice.invoice is None:
+    if einvoice.lifecycle not in REJECTIONS:
         return
-    if invoices.retake_parties(invoice=einvoice.invoice):
+    if einvoice.credit_note is not None:
+        retaken = credit_notes.retake_parties(credit_note=einvoice.credit_note)
+    else:
+        assert einvoice.invoice is not None
+        retaken = invoices.retake_parties(invoice=einvoice.invoice)
+    if retaken:
         activity.log_event(
             record=einvoice,
             process=einvoice.process.name,
@@ -349,8 +355,9 @@ def transmit_einvoice(*, einvoice: EInvoice) -> None:
         if found is not None and found.accepted:
             apply_flow(einvoice=einvoice, flow=found, source=FlowStatus.Source.POLLING)
             return
-    if einvoice.credit_note is not None:
-        number, content = _credit_note_file(einvoice.credit_note)
+    if einvoice.credit_note_id:
+        _retake_rejected_parties(einvoice)
+        number, content = _credit_note_file(CreditNote.objects.get(pk=einvoice.credit_note_id))
     else:
         number, content = _invoice_file(einvoice)
     now = timezone.now()
@@ -376,7 +383,7 @@ def _invoice_file(einvoice: EInvoice) -> tuple[str, bytes]:
 
 
 def _credit_note_file(credit_note: CreditNote) -> tuple[str, bytes]:
-    """The credit note's Factur-X as it was issued: a credit note never changes."""
+    """The credit note's Factur-X as issued (its parties taken again after a rejection)."""
     error = rules.error_for(rules.check(credit_note_document(credit_note), transmitted=True))
     if error is not None:
         raise error

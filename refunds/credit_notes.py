@@ -110,6 +110,35 @@ def create_credit_note(
     return credit_note
 
 
+def retake_parties(*, credit_note: CreditNote) -> bool:
+    """Copy the seller and the buyer onto an issued credit note again, from the company
+    settings and the customer as they are now, and render its PDF again. Returns whether
+    they changed.
+
+    Only for a credit note that nobody received, which the caller vouches for: one the
+    e-invoicing platform rejected (213 Rejetée, 221 Erreur de routage) is deemed never
+    issued, and is corrected and sent again under its number, as an invoice is
+    (invoices.services.retake_parties). Lines, amounts and the number never change."""
+    from .pdf import render_credit_note_pdf
+
+    invoice = credit_note.invoice
+    seller = seller_snapshot(company_settings_for(invoice.organisation))
+    buyer = buyer_snapshot(invoice.customer)
+    if (seller, buyer) == (credit_note.seller, credit_note.buyer):
+        return False
+    with transaction.atomic():
+        changed = CreditNote.objects.retake_parties(credit_note, seller=seller, buyer=buyer)
+        retaken = CreditNote.objects.get(pk=credit_note.pk)
+        parts = [
+            {k: (v if k == "category" else Decimal(v)) for k, v in part.items()}
+            for part in retaken.vat_breakdown
+        ]
+        content = render_credit_note_pdf(retaken, parts=parts)
+        path = store_pdf(path=credit_note_path(retaken), content=content)
+        CreditNote.objects.filter(pk=retaken.pk).update(pdf=path)
+    return changed
+
+
 @transaction.atomic
 def credit_invoice(
     *,

@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -178,6 +178,23 @@ class CreditNoteQuerySet(OrganisationQuerySet):
 
     def delete(self):
         raise FrozenDocumentError("An issued credit note cannot be deleted.")
+
+    def retake_parties(self, credit_note: "CreditNote", *, seller: dict, buyer: dict) -> bool:
+        """The one exception to the freeze, for ``credit_notes.retake_parties`` only:
+        replace the parties' snapshot of an issued credit note nobody received. On
+        PostgreSQL the trigger lets ``seller`` and ``buyer`` change while this statement
+        runs, no longer (migration 0004)."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('refunds.retaking_parties', 'on', true)")
+            rows = models.QuerySet.update(
+                self.filter(pk=credit_note.pk), seller=seller, buyer=buyer
+            )
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('refunds.retaking_parties', 'off', true)")
+        return bool(rows)
 
 
 class CreditNote(models.Model):

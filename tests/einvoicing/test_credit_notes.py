@@ -3,15 +3,17 @@ referring to the invoice it corrects) is transmitted like an invoice, never twic
 its statuses and timeline are shown with it."""
 
 import pytest
+from django.db import models
 from django.urls import reverse
 
 from activity import services as activity
-from activity.models import Cause
+from activity.models import ActivityLog, Cause
 from einvoicing import services
 from einvoicing.facturx import extract_xml
 from einvoicing.models import EInvoice
 from invoices.models import Customer
 from refunds.credit_notes import credit_invoice
+from refunds.models import CreditNote
 from tests.conftest import HTMX
 from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
@@ -245,3 +247,46 @@ def test_no_credit_note_is_transmitted_while_e_invoicing_is_off(accountant_clien
     assert f'id="einvoice-credit-note-{note.pk}"' in page
     start = page.index('id="credit-notes"')
     assert "Not transmitted" not in page[start : page.index("</section>", start)]
+
+
+def test_a_credit_note_rejected_for_the_buyers_siren_is_fixed_and_deposited_once(
+    platform_org, platform_server, accountant
+):
+    platform_server.invalid_sirens.add("542051180")
+    einvoice = transmit_now(_credited_einvoice(platform_org))
+    assert (einvoice.status, einvoice.lifecycle) == (EInvoice.Status.FAILED, "213")
+    note = einvoice.credit_note
+    customer = note.invoice.customer
+    customer.siren = "552032534"  # fixed on the customer's page
+    customer.save()
+
+    assert activity.retry_record(record=einvoice, actor=accountant)
+    einvoice = transmit_now(einvoice)
+
+    # Deemed never issued, it was corrected under its number: the credit note, its PDF
+    # and the file the platform holds name the fixed SIREN.
+    assert einvoice.status == EInvoice.Status.DEPOSITED
+    (flow,) = platform_server.accepted_flows(einvoice.tracking_id)
+    buyer = "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
+    assert xpath(extract_xml(flow["content"]), buyer) == ["552032534"]
+    note = CreditNote.objects.get(pk=note.pk)
+    assert (note.number, note.buyer["siren"]) == (einvoice.credit_note.number, "552032534")
+    with note.pdf.open("rb") as stored:
+        assert stored.read() == flow["content"]
+    assert (
+        ActivityLog.objects.for_record(einvoice)
+        .filter(message_code="einvoicing.parties_retaken")
+        .exists()
+    )
+
+
+def test_only_the_retake_may_change_an_issued_credit_notes_parties(platform_org):
+    from django.db import DatabaseError, transaction
+
+    note = EInvoice.objects.get(pk=_credited_einvoice(platform_org).pk).credit_note
+
+    with pytest.raises(DatabaseError), transaction.atomic():  # the trigger, not the ORM
+        models.QuerySet.update(CreditNote.objects.filter(pk=note.pk), buyer={})
+    assert CreditNote.objects.retake_parties(note, seller=note.seller, buyer={"siren": "1"})
+    with pytest.raises(DatabaseError), transaction.atomic():  # and only while it runs
+        models.QuerySet.update(CreditNote.objects.filter(pk=note.pk), seller={})
