@@ -183,7 +183,7 @@ class CreditNoteQuerySet(OrganisationQuerySet):
         """The one exception to the freeze, for ``credit_notes.retake_parties`` only:
         replace the parties' snapshot of an issued credit note nobody received. On
         PostgreSQL the trigger lets ``seller`` and ``buyer`` change while this statement
-        runs, no longer (migration 0004)."""
+        runs, no longer (migration 0005)."""
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:

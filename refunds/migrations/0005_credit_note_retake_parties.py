@@ -60,6 +60,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("refunds", "0003_issued_credit_notes_frozen")]
+    dependencies = [("refunds", "0004_missing_data_index")]
 
     operations = [migrations.RunPython(forward, backward)]
