@@ -10,6 +10,7 @@ cannot be asked, the transmission shows *À vérifier* and a periodic job checks
 """
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
@@ -115,23 +116,9 @@ def queue_transmission(*, invoice: Invoice, actor: User | None = None) -> EInvoi
     one that marks the invoice generated: the outbox holds both or neither)."""
     if transmission_exclusion(invoice) is not None:
         return None
-    with transaction.atomic():
-        einvoice, created = EInvoice.objects.get_or_create(
-            invoice=invoice,
-            defaults={
-                "organisation": invoice.organisation,
-                "tracking_id": tracking_id_for(invoice),
-            },
-        )
-        if created:
-            activity.queue_record(
-                record=einvoice,
-                from_statuses=(EInvoice.Status.QUEUED,),
-                actor=actor,
-                trigger=Trigger.SYSTEM,
-                message=texts.QUEUED(number=invoice.number),
-            )
-    return einvoice
+    return _queue_once(
+        {"invoice": invoice}, invoice.organisation, tracking_id_for(invoice), invoice.number, actor
+    )
 
 
 def queue_credit_note_transmission(
@@ -141,13 +128,26 @@ def queue_credit_note_transmission(
     issues it (refunds.credit_notes.create_credit_note)."""
     if credit_note_exclusion(credit_note) is not None:
         return None
+    return _queue_once(
+        {"credit_note": credit_note},
+        credit_note.organisation,
+        credit_note_tracking_id(credit_note),
+        credit_note.number,
+        actor,
+    )
+
+
+def _queue_once(
+    document: dict[str, Any],
+    organisation,
+    tracking_id: str,
+    number: str | None,
+    actor: User | None,
+) -> EInvoice:
+    """The document's transmission, created and queued the first time only."""
     with transaction.atomic():
         einvoice, created = EInvoice.objects.get_or_create(
-            credit_note=credit_note,
-            defaults={
-                "organisation": credit_note.organisation,
-                "tracking_id": credit_note_tracking_id(credit_note),
-            },
+            **document, defaults={"organisation": organisation, "tracking_id": tracking_id}
         )
         if created:
             activity.queue_record(
@@ -155,7 +155,7 @@ def queue_credit_note_transmission(
                 from_statuses=(EInvoice.Status.QUEUED,),
                 actor=actor,
                 trigger=Trigger.SYSTEM,
-                message=texts.QUEUED(number=credit_note.number),
+                message=texts.QUEUED(number=number),
             )
     return einvoice
 

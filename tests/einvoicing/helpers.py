@@ -161,6 +161,33 @@ def facturx_pdf(document, html: str = "<p>Facture</p>") -> bytes:
     )
 
 
+def assert_factur_x(pdf: bytes) -> bytes:
+    """PDF/A-3b with exactly one embedded factur-x.xml (its one associated file, /Data,
+    text/xml), the Factur-X XMP properties declared by their extension schema, XSD-valid,
+    and the factur-x library extracts it back. Returns the XML."""
+    import facturx
+
+    from einvoicing.facturx import FX_NAMESPACE
+
+    assert list(embedded_files(pdf)) == ["factur-x.xml"]
+    catalog = pdf_catalog(pdf)
+    (filespec,) = [ref.get_object() for ref in catalog["/AF"]]
+    assert filespec["/AFRelationship"] == "/Data"
+    assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
+    assert "/OutputIntents" in catalog  # the PDF/A colour profile WeasyPrint writes
+    properties = xmp_properties(pdf)
+    assert properties["pdfaid:part"] == ["3"]
+    assert properties["pdfaid:conformance"] == ["B"]
+    assert properties["fx:ConformanceLevel"] == ["EN 16931"]
+    assert properties["fx:DocumentType"] == ["INVOICE"]
+    assert properties["fx:DocumentFileName"] == ["factur-x.xml"]
+    assert properties["pdfaSchema:namespaceURI"] == [FX_NAMESPACE]
+    assert properties["pdfaSchema:prefix"] == ["fx"]
+    filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
+    assert filename == "factur-x.xml"
+    return xml
+
+
 def xmp(pdf: bytes) -> str:
     return pdf_catalog(pdf)["/Metadata"].get_object().get_data().decode()
 

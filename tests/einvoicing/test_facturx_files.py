@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-import facturx
 import pytest
 from pypdf import PdfReader
 
@@ -16,7 +15,7 @@ from tests.factories import InvoiceFactory
 from tests.invoices.helpers import generate_now
 from tests.refunds.conftest import paid_invoice
 
-from .helpers import embedded_files, pdf_catalog, xmp_properties, xpath
+from .helpers import assert_factur_x, xpath
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +24,6 @@ def _text(pdf: bytes) -> str:
     from io import BytesIO
 
     return " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
-
-
-def _assert_factur_x(pdf: bytes) -> bytes:
-    """PDF/A-3b, exactly one embedded factur-x.xml (AFRelationship Data), XSD-valid, and
-    the factur-x library extracts it back. Returns the XML."""
-    assert list(embedded_files(pdf)) == ["factur-x.xml"]
-    catalog = pdf_catalog(pdf)
-    (filespec,) = [ref.get_object() for ref in catalog["/AF"]]
-    assert filespec["/AFRelationship"] == "/Data"
-    assert "/OutputIntents" in catalog  # the PDF/A colour profile WeasyPrint writes
-    properties = xmp_properties(pdf)
-    assert properties["pdfaid:part"] == ["3"]
-    assert properties["pdfaid:conformance"] == ["B"]
-    assert properties["fx:ConformanceLevel"] == ["EN 16931"]
-    assert properties["fx:DocumentType"] == ["INVOICE"]
-    assert properties["fx:DocumentFileName"] == ["factur-x.xml"]
-    filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
-    assert filename == "factur-x.xml"
-    return xml
 
 
 def _franchise(organisation):
@@ -117,7 +97,7 @@ def test_each_vat_case_is_a_factur_x_whose_totals_are_the_pdfs(organisation, cas
     assert invoice.status == Invoice.Status.GENERATED, invoice.last_error
     pdf = invoice.pdf.read()
 
-    xml = _assert_factur_x(pdf)
+    xml = assert_factur_x(pdf)
 
     totals = read_totals(xml)
     assert totals["TaxBasisTotalAmount"] == invoice.total_excl_vat
@@ -163,7 +143,7 @@ def test_a_correction_credit_note_is_a_factur_x_381_with_its_lines(organisation,
         lines=[credit_notes.CreditedLine(line, Decimal("1"), line.unit_price)],
     )
 
-    xml = _assert_factur_x(credit_note.pdf.read())
+    xml = assert_factur_x(credit_note.pdf.read())
 
     assert xpath(xml, "//rsm:ExchangedDocument/ram:TypeCode") == ["381"]
     assert xpath(xml, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == [invoice.number]
@@ -181,7 +161,7 @@ def test_a_credit_note_is_a_factur_x_381_referring_to_its_invoice(organisation, 
     assert refunds.settle_refunded(refund=refund, from_statuses=(refund.status,))
     credit_note = invoice.credit_notes.get()
 
-    xml = _assert_factur_x(credit_note.pdf.read())
+    xml = assert_factur_x(credit_note.pdf.read())
 
     assert xpath(xml, "//rsm:ExchangedDocument/ram:TypeCode") == ["381"]
     assert xpath(xml, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == [invoice.number]
