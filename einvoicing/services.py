@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from activity import services as activity
-from activity.choices import Cause, Event, Level, Trigger
+from activity.choices import Event, Level, Trigger
 from activity.errors import (
     AutomationError,
     FieldProblem,
@@ -39,7 +39,7 @@ from refunds.models import CreditNote
 
 from . import facturx, rules, texts
 from .document import Document
-from .models import REJECTIONS, EInvoice, FlowStatus, PlatformSettings
+from .models import REJECTIONS, EInvoice, FlowStatus, Lifecycle, PlatformSettings
 from .platform import Flow, FlowEvent, HttpPlatform, PlatformDown
 from .source import buyer_party, credit_note_document, invoice_document, is_business, parties_of
 
@@ -440,34 +440,34 @@ def apply_flow(*, einvoice: EInvoice, flow: Flow, source: str) -> list[FlowStatu
     return added
 
 
+def _status_failure(einvoice: EInvoice, status: FlowStatus) -> AutomationError:
+    if status.code == Lifecycle.REFUSED:
+        # The buyer refused the invoice: a commercial decision, shown with its reason; the
+        # invoice is corrected by a credit note, never sent again.
+        label = f"{status.code} {status.get_code_display()}"
+        return Refused(
+            "buyer",
+            status.message or label,
+            details={"platform": {"code": Lifecycle.REFUSED.value}},
+            final_status=EInvoice.Status.REFUSED,
+        )
+    # Rejected by the platform (213) or not routed (221): what to fix.
+    return rejection_error(
+        einvoice,
+        FlowEvent(
+            status.code, status.occurred_at, status.event_id, status.reason_code, status.message
+        ),
+    )
+
+
 def _after_status(einvoice: EInvoice, status: FlowStatus) -> None:
     """What a status reported after deposit means for the user."""
     einvoice.refresh_from_db()
     if status.source == FlowStatus.Source.SUBMISSION:
         return  # the runner records the submission's outcome itself
     process = einvoice.process.name
-    if status.code == "210":
-        # The buyer refused the invoice: a commercial decision, shown with its reason; the
-        # invoice is corrected by a credit note, never sent again.
-        label = f"{status.code} {status.get_code_display()}"
-        refusal = Refused("buyer", status.message or label, details={"platform": {"code": "210"}})
-        activity.record_failure(
-            record=einvoice,
-            process=process,
-            cause=Cause.REFUSED,
-            message=refusal.message,
-            details=refusal.details,
-            attempt=einvoice.attempts,
-            status=EInvoice.Status.REFUSED,
-            from_statuses=(EInvoice.Status.DEPOSITED,),
-        )
-    elif status.code in REJECTIONS:
-        error = rejection_error(
-            einvoice,
-            FlowEvent(
-                status.code, status.occurred_at, status.event_id, status.reason_code, status.message
-            ),
-        )
+    if status.code == Lifecycle.REFUSED or status.code in REJECTIONS:
+        error = _status_failure(einvoice, status)
         activity.record_failure(
             record=einvoice,
             process=process,
@@ -475,6 +475,7 @@ def _after_status(einvoice: EInvoice, status: FlowStatus) -> None:
             message=error.message,
             details=error.details,
             attempt=einvoice.attempts,
+            status=einvoice.failure_status(error),
             from_statuses=(EInvoice.Status.DEPOSITED,),
         )
     else:
