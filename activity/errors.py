@@ -12,7 +12,9 @@ import socket
 import traceback
 from dataclasses import asdict, dataclass
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, models
+
+from commbilling.fields import model_field
 
 from . import reasons
 from .choices import Cause
@@ -29,6 +31,28 @@ class FieldProblem:
     label: str  # verbose name, in the language of the moment (re-translated on display)
     problem: str = "missing"  # "missing" or "invalid"
     fix_url: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        record: models.Model,
+        field: str,
+        *,
+        fix_url: str = "",
+        problem: str = "missing",
+        label: str = "",
+    ) -> "FieldProblem":
+        """The problem of ``record``'s ``field``, labelled with its verbose name unless
+        ``label`` says otherwise."""
+        return cls(
+            model=record._meta.model_name or "",
+            object_id=record.pk,
+            record=str(record),
+            field=field,
+            label=label or str(model_field(record, field).verbose_name),
+            problem=problem,
+            fix_url=fix_url,
+        )
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -16,7 +16,6 @@ from stdnum.eu import vat
 from stdnum.fr import siren
 
 from activity.errors import AutomationError, FieldProblem, MissingData, WrongSettings
-from commbilling.fields import model_field
 from invoices.models import ZERO, round_money
 
 from .document import (
@@ -46,21 +45,15 @@ class Violation:
         return {"rule": self.rule, "text": self.text}
 
 
-def field_problem(origin: Origin, field: str, problem: str = "missing") -> FieldProblem:
+def field_problem(
+    origin: Origin, field: str, problem: str = "missing", *, label: str = ""
+) -> FieldProblem:
     record: models.Model | None = origin.record
     if record is None:  # a document made by hand (tests): the field's name will do
         return FieldProblem(
-            model="", object_id=None, record="", field=field, label=field, problem=problem
+            model="", object_id=None, record="", field=field, label=label or field, problem=problem
         )
-    return FieldProblem(
-        model=record._meta.model_name or "",
-        object_id=record.pk,
-        record=str(record),
-        field=field,
-        label=str(model_field(record, field).verbose_name),
-        problem=problem,
-        fix_url=origin.fix_url,
-    )
+    return FieldProblem.of(record, field, fix_url=origin.fix_url, problem=problem, label=label)
 
 
 class _Checker:
@@ -161,18 +154,10 @@ def check(document: Document, *, transmitted: bool = False) -> list[Violation]:
 
     # Lines (BR-16, BR-25 … BR-27, BR-CO-04)
     if not document.lines:
-        record = document.origin.record
         c.raw(
             "BR-16",
             "An Invoice shall have at least one Invoice line (BG-25).",
-            FieldProblem(
-                model=record._meta.model_name or "" if record is not None else "",
-                object_id=record.pk if record is not None else None,
-                record=str(record),
-                field="lines",
-                label="lines",
-                fix_url=document.origin.fix_url,
-            ),
+            field_problem(document.origin, "lines", label="lines"),
         )
     for line in document.lines:
         if not line.name.strip():

@@ -29,7 +29,6 @@ from activity.errors import (
     Unreachable,
     WrongSettings,
 )
-from commbilling.fields import model_field
 from commbilling.l10n import format_amount
 from invoices import services as invoices
 from invoices.models import Invoice
@@ -212,15 +211,7 @@ def readiness_problems(invoice: Invoice) -> tuple[list[FieldProblem], list[Field
 
 
 def _settings_problem(platform: PlatformSettings, field: str, problem: str) -> FieldProblem:
-    return FieldProblem(
-        model="platformsettings",
-        object_id=platform.pk,
-        record=str(platform),
-        field=field,
-        label=str(model_field(platform, field).verbose_name),
-        problem=problem,
-        fix_url=reverse("einvoicing:settings"),
-    )
+    return FieldProblem.of(platform, field, fix_url=reverse("einvoicing:settings"), problem=problem)
 
 
 def platform_client(invoice_or_org) -> HttpPlatform:

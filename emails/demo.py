@@ -95,13 +95,8 @@ def seed(*, organisation: Organisation, rng: random.Random) -> None:
             Customer.objects.filter(pk=invoice.customer_id).update(email="")
             error: AutomationError = MissingData(
                 [
-                    FieldProblem(
-                        model="customer",
-                        object_id=invoice.customer_id,
-                        record=str(invoice.customer),
-                        field="email",
-                        label="billing e-mail",
-                        fix_url=invoice.customer.get_absolute_url(),
+                    FieldProblem.of(
+                        invoice.customer, "email", fix_url=invoice.customer.get_absolute_url()
                     )
                 ]
             )

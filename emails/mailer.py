@@ -27,7 +27,6 @@ from activity.errors import (
     WrongSettings,
     classify,
 )
-from commbilling.fields import model_field
 
 from .backends import EmailBackend as RecordingSMTPBackend
 from .models import EmailMessage
@@ -95,14 +94,8 @@ def smtp_host(company: CompanySettings) -> str:
 
 def setting_problem(company: CompanySettings, field: str, platform_name: str) -> FieldProblem:
     if uses_own_server(company):
-        return FieldProblem(
-            model="companysettings",
-            object_id=company.pk,
-            record=str(company),
-            field=field,
-            label=str(model_field(CompanySettings, field).verbose_name),
-            problem="invalid",
-            fix_url=reverse("accounts:company_settings"),
+        return FieldProblem.of(
+            company, field, fix_url=reverse("accounts:company_settings"), problem="invalid"
         )
     # The platform's own server: the operator fixes an environment variable.
     return FieldProblem(

@@ -36,25 +36,11 @@ def _recipients(message: EmailMessage) -> list[str]:
     if message.customer_id is not None:
         customer = Customer.objects.get(pk=message.customer_id)
         address = customer.email.strip()
-        fix = FieldProblem(
-            model="customer",
-            object_id=customer.pk,
-            record=str(customer),
-            field="email",
-            label=str(Customer._meta.get_field("email").verbose_name),
-            fix_url=customer.get_absolute_url(),
-        )
+        fix = FieldProblem.of(customer, "email", fix_url=customer.get_absolute_url())
         addresses = [address] if address else []
     else:
         addresses = [a.strip() for a in message.recipients if a.strip()]
-        fix = FieldProblem(
-            model="emailmessage",
-            object_id=message.pk,
-            record=str(message),
-            field="recipients",
-            label=str(EmailMessage._meta.get_field("recipients").verbose_name),
-            fix_url=message.get_absolute_url(),
-        )
+        fix = FieldProblem.of(message, "recipients", fix_url=message.get_absolute_url())
     if not addresses:
         raise MissingData([fix])
     for address in addresses:
@@ -85,18 +71,7 @@ def _read_pdf(document: Any) -> bytes:
     pdf = document.pdf
     if not pdf:
         fix_url = getattr(document, "get_absolute_url", None)
-        raise MissingData(
-            [
-                FieldProblem(
-                    model=document._meta.model_name or "",
-                    object_id=document.pk,
-                    record=str(document),
-                    field="pdf",
-                    label=str(document._meta.get_field("pdf").verbose_name),
-                    fix_url=fix_url() if fix_url else "",
-                )
-            ]
-        )
+        raise MissingData([FieldProblem.of(document, "pdf", fix_url=fix_url() if fix_url else "")])
     try:
         with pdf.open("rb") as handle:
             return handle.read()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import CompanySettings
 from activity.errors import FieldProblem
+from commbilling.fields import model_field
 
 from .models import Customer, Invoice, InvoiceLine, OperationCategory, VatCategory
 
@@ -155,15 +156,9 @@ def invoice_vat_wordings(lines: list[Any], *, seller: dict, buyer: dict) -> list
 def _problem(
     record, field: str, fix_url: str, problem: str = "missing", why: str = ""
 ) -> FieldProblem:
-    label = str(record._meta.get_field(field).verbose_name)
-    return FieldProblem(
-        model=record._meta.model_name,
-        object_id=record.pk,
-        record=str(record),
-        field=field,
-        label=f"{label} — {why}" if why else label,
-        problem=problem,
-        fix_url=fix_url,
+    label = str(model_field(record, field).verbose_name)
+    return FieldProblem.of(
+        record, field, fix_url=fix_url, problem=problem, label=f"{label} — {why}" if why else label
     )
 
 

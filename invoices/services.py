@@ -25,15 +25,7 @@ SETTINGS_REQUIRED = ["legal_name", "street", "postal_code", "city", "siren"]
 
 
 def _problem(record, field: str, fix_url: str, problem: str = "missing") -> FieldProblem:
-    return FieldProblem(
-        model=record._meta.model_name,
-        object_id=record.pk,
-        record=str(record),
-        field=field,
-        label=str(record._meta.get_field(field).verbose_name),
-        problem=problem,
-        fix_url=fix_url,
-    )
+    return FieldProblem.of(record, field, fix_url=fix_url, problem=problem)
 
 
 def customer_problems(customer: Customer) -> list[FieldProblem]:
@@ -83,16 +75,7 @@ def invoice_problems(
     lines = list(invoice.lines.all())
     problems = []
     if not lines:
-        problems.append(
-            FieldProblem(
-                model="invoice",
-                object_id=invoice.pk,
-                record=str(invoice),
-                field="lines",
-                label="lines",
-                fix_url=url,
-            )
-        )
+        problems.append(FieldProblem.of(invoice, "lines", fix_url=url, label="lines"))
     for line in lines:
         if line.quantity <= 0:
             problems.append(_problem(line, "quantity", url, "invalid"))

@@ -16,7 +16,6 @@ from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Refused, WrongSettings
 from activity.models import Cause, Event, Level, Trigger
-from commbilling.fields import model_field
 from emails.models import EmailMessage
 from emails.services import create_email
 from invoices.models import CENT, ZERO, Invoice, round_money
@@ -164,14 +163,8 @@ def cancel_refund(*, refund: Refund, actor: User) -> bool:
 
 
 def _company_problem(company: CompanySettings, field: str, problem: str) -> FieldProblem:
-    return FieldProblem(
-        model="companysettings",
-        object_id=company.pk,
-        record=str(company),
-        field=field,
-        label=str(model_field(company, field).verbose_name),
-        problem=problem,
-        fix_url=reverse("accounts:company_settings"),
+    return FieldProblem.of(
+        company, field, fix_url=reverse("accounts:company_settings"), problem=problem
     )
 
 
@@ -192,18 +185,7 @@ def _prepare_transfer(*, refund: Refund) -> None:
     customer = refund.invoice.customer
     if not customer.iban:
         # The money goes to the customer's own account (validated with schwifty).
-        raise MissingData(
-            [
-                FieldProblem(
-                    model="customer",
-                    object_id=customer.pk,
-                    record=str(customer),
-                    field="iban",
-                    label=str(customer._meta.get_field("iban").verbose_name),
-                    fix_url=customer.get_absolute_url(),
-                )
-            ]
-        )
+        raise MissingData([FieldProblem.of(customer, "iban", fix_url=customer.get_absolute_url())])
     details = {
         "beneficiary": customer.legal_name,
         "account": customer.iban,
@@ -221,12 +203,9 @@ def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
     if not invoice.payment_reference:
         raise MissingData(
             [
-                FieldProblem(
-                    model="invoice",
-                    object_id=invoice.pk,
-                    record=str(invoice),
-                    field="payment_reference",
-                    label=str(Invoice._meta.get_field("payment_reference").verbose_name),
+                FieldProblem.of(
+                    invoice,
+                    "payment_reference",
                     fix_url=reverse("admin:invoices_invoice_change", args=[invoice.pk]),
                 )
             ]
