@@ -104,15 +104,17 @@ def create_email(
     idempotency_key: str | None = None,
     actor: User | None = None,
     trigger: str = Trigger.USER,
+    company: CompanySettings | None = None,
 ) -> EmailMessage:
     """Render and queue one e-mail; a worker sends it after the transaction commits.
+    ``company``: the organisation's settings when the caller has them already.
 
     With an ``idempotency_key`` (or a reminder step) already used, the existing message
     is returned and nothing is queued again.
     """
     message = build_email(
         organisation=organisation,
-        company=company_settings_for(organisation),
+        company=company or company_settings_for(organisation),
         template=template,
         context=context,
         language=language,
@@ -150,7 +152,11 @@ def invoice_email_context(invoice: Invoice) -> dict[str, object]:
 
 
 def queue_invoice_email(
-    *, invoice: Invoice, actor: User | None = None, trigger: str = Trigger.SYSTEM
+    *,
+    invoice: Invoice,
+    actor: User | None = None,
+    trigger: str = Trigger.SYSTEM,
+    company: CompanySettings | None = None,
 ) -> EmailMessage | None:
     """E-mail a generated invoice with its PDF.
 
@@ -163,11 +169,11 @@ def queue_invoice_email(
     with transaction.atomic():
         # The invoice row is the lock: two simultaneous clicks queue one e-mail.
         Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
-        return _queue_invoice_email(invoice=invoice, actor=actor, trigger=trigger)
+        return _queue_invoice_email(invoice=invoice, actor=actor, trigger=trigger, company=company)
 
 
 def _queue_invoice_email(
-    *, invoice: Invoice, actor: User | None, trigger: str
+    *, invoice: Invoice, actor: User | None, trigger: str, company: CompanySettings | None = None
 ) -> EmailMessage | None:
     if actor is not None:
         pending = (
@@ -193,6 +199,7 @@ def _queue_invoice_email(
         idempotency_key=None if actor is not None else f"invoice:{invoice.pk}:auto",
         actor=actor,
         trigger=trigger,
+        company=company,
     )
 
 
@@ -213,7 +220,7 @@ def queue_email_of_generated_invoice(
     except CompanySettings.DoesNotExist:
         company = company_settings_for(invoice.organisation)
     if company.auto_send_invoices:
-        queue_invoice_email(invoice=invoice)
+        queue_invoice_email(invoice=invoice, company=company)
 
 
 def send_invoices(*, organisation: Organisation, invoice_ids: list[int], actor: User) -> int:

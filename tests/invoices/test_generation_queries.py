@@ -61,8 +61,8 @@ def test_the_automatic_email_adds_its_own_statements_only(accountant):
 
     assert EmailMessage.objects.filter(invoice__organisation=organisation).count() == 2
 
-    # Nine statements: the receiver reads the invoice with its settings and locks it, the
-    # message reads the settings it is written with, then is inserted (and counted by the
+    # Eight statements: the receiver reads the invoice with its settings (which the message
+    # is written with) and locks it, then the message is inserted (and counted by the
     # dashboard) and queued (UPDATE, SELECT, its label's invoice, log entry); the other nine
     # are the SAVEPOINT/RELEASE pairs of the nested atomic blocks.
-    assert with_email <= STATEMENTS + 18
+    assert with_email <= STATEMENTS + 17
