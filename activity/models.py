@@ -1,6 +1,6 @@
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NoReturn, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -259,6 +259,27 @@ class Alert(NamesRecord, models.Model):
 _R = TypeVar("_R", bound="TrackedRecord", covariant=True)
 
 
+def _keep_in_step(
+    record: "TrackedRecord",
+    fields: "Sequence[models.Field[Any, Any]]",
+    row: tuple[Any, ...],
+    *,
+    using: str,
+) -> None:
+    """Give ``record`` the values an UPDATE … RETURNING read back. The whole row goes
+    through ``from_db`` as a SELECT would (a model's own bookkeeping of what it loaded
+    included); a few columns are set as they are."""
+    if len(fields) < len(record._meta.concrete_fields):
+        for field, value in zip(fields, row, strict=True):
+            setattr(record, field.attname, value)
+        return
+    loaded = type(record).from_db(using, [field.attname for field in fields], row)
+    state = record._state
+    record.__dict__.update(loaded.__dict__)
+    record._state = state
+    state.adding, state.db = False, using
+
+
 class TrackedQuerySet(OrganisationQuerySet[_R]):
     """The only place where a tracked record changes status.
 
@@ -275,22 +296,42 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
         to: str,
         from_statuses: tuple[str, ...] | list[str],
         when: models.Q | None = None,
-        **fields: object,
+        fields: Mapping[str, object],
+        whole_row: bool = False,
     ) -> str | None:
         """Move the record to ``to`` if it is in one of ``from_statuses`` (and matches
-        ``when``); return the status it left, or None when it was in none of them."""
+        ``when``), writing ``fields`` too; return the status it left, or None when it was in
+        none of them. The record in memory gets the values written (``whole_row``: every
+        column, read back by the same UPDATE)."""
         rows = self.filter(pk=record.pk)
         if when is not None:
             rows = rows.filter(when)
+        meta = self.model._meta
+        values = [
+            (cast("models.Field[Any, Any]", meta.get_field(name)), None, value)
+            for name, value in {"status": to, **fields}.items()
+        ]
+        # The columns read back by the UPDATE itself (RETURNING): the record in memory
+        # shows what was written, expressions (attempts + 1) included, without a SELECT.
+        # Through ``QuerySet._update``, the path of Django's own save for returned columns.
+        returning = (
+            list(meta.concrete_fields) if whole_row else [field for field, _model, _value in values]
+        )
         # One UPDATE per origin, so the signal says exactly which status was left (the
         # common case has a single origin, hence a single statement). The receivers run in
-        # the same transaction: what they create exists if and only if the change does.
-        with transaction.atomic():
+        # the same transaction: what they create exists if and only if the change does. No
+        # savepoint: a failing receiver aborts the whole change, never only its own part.
+        with transaction.atomic(savepoint=False):
             for old in from_statuses:
-                if rows.filter(status=old).update(status=to, **fields):
+                written = cast(Any, rows.filter(status=old))._update(
+                    values, returning_fields=returning
+                )
+                if written:
+                    _keep_in_step(record, returning, written[0], using=rows.db)
                     if old != to:
                         status_changed.send(
                             sender=self.model,
+                            record=record,
                             record_id=record.pk,
                             organisation_id=record.organisation_id,
                             old_status=old,
@@ -310,12 +351,15 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
     ) -> bool:
         """A change of the process's own lifecycle (approved, cancelled, delivered…)."""
         return (
-            self._move(record, to=to, from_statuses=from_statuses, when=when, **fields) is not None
+            self._move(record, to=to, from_statuses=from_statuses, when=when, fields=fields)
+            is not None
         )
 
     def claim(self, record: "TrackedRecord", *, task_id: str, stale_before: datetime) -> bool:
         """Queued → running for the task ``task_id``. A record running under the same task
-        id (a message redelivered after its worker died) or for too long is taken over."""
+        id (a message redelivered after its worker died) or for too long is taken over.
+        The claimed record is read back by the claim itself: ``record`` may hold only its
+        id (``model(pk=…)``) and comes back whole."""
         model = self.model
         fields: dict[str, Any] = {
             "started_at": timezone.now(),
@@ -325,14 +369,19 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
         }
         return bool(
             self._move(
-                record, to=model.STATUS_RUNNING, from_statuses=[model.STATUS_QUEUED], **fields
+                record,
+                to=model.STATUS_RUNNING,
+                from_statuses=[model.STATUS_QUEUED],
+                fields=fields,
+                whole_row=True,
             )
             or self._move(
                 record,
                 to=model.STATUS_RUNNING,
                 from_statuses=[model.STATUS_RUNNING],
                 when=models.Q(task_id=task_id) | models.Q(started_at__lte=stale_before),
-                **fields,
+                fields=fields,
+                whole_row=True,
             )
         )
 
@@ -373,7 +422,7 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                 to=self.model.STATUS_QUEUED,
                 from_statuses=from_statuses,
                 when=when,
-                **fields,
+                fields=fields,
             )
             is not None
         )
@@ -409,6 +458,7 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                 if origin != model.STATUS_QUEUED:
                     status_changed.send(
                         sender=model,
+                        record=record,
                         record_id=record.pk,
                         organisation_id=record.organisation_id,
                         old_status=origin,
@@ -472,12 +522,14 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                 to=status or model.STATUS_FAILED,
                 from_statuses=from_statuses or [model.STATUS_RUNNING],
                 when=when,
-                failed_at=timezone.now(),
-                next_retry_at=None,
-                last_cause=cause,
-                last_error=message,
-                last_error_details=details,
-                **fields,
+                fields={
+                    "failed_at": timezone.now(),
+                    "next_retry_at": None,
+                    "last_cause": cause,
+                    "last_error": message,
+                    "last_error_details": details,
+                    **fields,
+                },
             )
             is not None
         )
@@ -499,12 +551,14 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                 to=status,
                 from_statuses=from_statuses or [self.model.STATUS_RUNNING],
                 when=when,
-                last_cause="",
-                last_error="",
-                last_error_details={},
-                failed_at=None,
-                next_retry_at=None,
-                **fields,
+                fields={
+                    "last_cause": "",
+                    "last_error": "",
+                    "last_error_details": {},
+                    "failed_at": None,
+                    "next_retry_at": None,
+                    **fields,
+                },
             )
             is not None
         )

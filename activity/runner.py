@@ -69,15 +69,16 @@ def _run(task: Task, process: str, record_id: int) -> None:
     model = declared.model
     task_id = task.request.id or ""
     worker = _worker_name(task)
-    record = model.tracked().filter(pk=record_id).first()
-    # A message redelivered with the same task id means the previous holder died
-    # (acks_late + reject_on_worker_lost): the record may be taken over at once.
-    if record is None or not model.tracked().claim(
+    # Claimed and read in one statement (UPDATE … RETURNING). A message redelivered with
+    # the same task id means the previous holder died (acks_late + reject_on_worker_lost):
+    # the record may be taken over at once.
+    record = model()
+    record.pk = record_id
+    if not model.tracked().claim(
         record, task_id=task_id, stale_before=timezone.now() - services.stuck_after()
     ):
         logger.info("%s #%s not claimable by %s: already handled", process, record_id, task_id)
         return
-    record.refresh_from_db()
     trigger = Trigger.RETRY if record.attempts > 1 else Trigger.SYSTEM
     max_attempts = settings.AUTOMATION["MAX_ATTEMPTS"]
     if record.attempts > max_attempts:
@@ -118,7 +119,8 @@ def _run(task: Task, process: str, record_id: int) -> None:
     started = time.monotonic()
     try:
         declared.execute(record)
-        record.refresh_from_db()
+        # Read again with what its label needs (for the log entry below), in one query.
+        record.refresh_from_db(from_queryset=model.tracked().for_labels())
         if record.status == model.STATUS_RUNNING:
             raise LeftRunning(
                 f"{declared.execute!r} returned but left {model._meta.label} #{record.pk} "
@@ -155,7 +157,7 @@ def _run(task: Task, process: str, record_id: int) -> None:
     try:
         # What the service committed before failing (a sending time, a provider answer)
         # decides the final status.
-        record.refresh_from_db()
+        record.refresh_from_db(from_queryset=model.tracked().for_labels())
     except DatabaseError:
         logger.exception("%s #%s: could not record the failure", process, record_id)
         return  # left running: the sweeper hands it over again

@@ -212,7 +212,7 @@ def send_task(*, process: str, record_id: int, task_id: str) -> bool:
     return True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def queue_record(
     *,
     record: TrackedRecord,
@@ -232,7 +232,6 @@ def queue_record(
         record, from_statuses=from_statuses, task_id=task_id, restart=True
     ):
         return False
-    record.refresh_from_db()
     log_event(
         record=record,
         process=process.name,
@@ -345,10 +344,12 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
             running.order_by("started_at")[:limit]
         ):
             task_id = str(uuid.uuid4())
+            # As found: the requeue below writes its new values onto the record.
+            left, since = record.status, record.started_at or record.queued_at
             with transaction.atomic():
                 if not model.tracked().requeue(
                     record,
-                    from_statuses=[record.status],
+                    from_statuses=[left],
                     when=Q(task_id=record.task_id),
                     task_id=task_id,
                 ):
@@ -360,11 +361,7 @@ def sweep_stuck_records(*, older_than: timedelta | None = None, limit: int = 500
                     level=Level.WARNING,
                     trigger=Trigger.SCHEDULE,
                     task_id=task_id,
-                    message=texts.SWEPT(
-                        model=model,
-                        status=record.status,
-                        since=record.started_at or record.queued_at,
-                    ),
+                    message=texts.SWEPT(model=model, status=left, since=since),
                 )
             if send_task(process=process.name, record_id=record.pk, task_id=task_id):
                 sent += 1

@@ -7,8 +7,9 @@ writes (a counter, an incident) commit or roll back with it.
 from django.dispatch import Signal
 
 # A tracked record changed status (sender: its model). Keyword arguments: record_id,
-# organisation_id, old_status, new_status. Sent by TrackedQuerySet, the only place that
-# changes a tracked record's status.
+# organisation_id, old_status, new_status, and record: the caller's instance, holding the
+# values the UPDATE wrote (its other fields are as the caller loaded them). Sent by
+# TrackedQuerySet, the only place that changes a tracked record's status.
 status_changed = Signal()
 
 # Many tracked records entered a status at once (sender: their model), in one statement:

@@ -2,7 +2,9 @@
 happens only from the statuses it names and says whether it happened."""
 
 import pytest
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activity.errors import Unreachable
@@ -132,3 +134,68 @@ def test_each_change_is_announced_with_the_status_it_left(changes):
     Invoice.objects.mark_failed(invoice, cause="internal", message="no", details={})  # refused
 
     assert changes == [(S.DRAFT, S.QUEUED), (S.QUEUED, S.GENERATING), (S.GENERATING, S.GENERATED)]
+
+
+def test_a_change_leaves_the_record_in_memory_as_written_without_reading_it():
+    invoice = _invoice(S.GENERATING, task_id="t1", attempts=2, last_cause="")
+    error = Unreachable("storage", "disk full")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert Invoice.objects.requeue(
+            invoice,
+            from_statuses=[S.GENERATING],
+            task_id="t1",
+            error=error,
+            give_back_attempt=True,
+        )
+
+    # The UPDATE (no savepoint) and the dashboard's counters: no SELECT, yet the record
+    # shows the expression's result (attempts - 1) and every value written.
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert [sql.split()[0] for sql in statements] == ["UPDATE", "INSERT"]
+    assert "dashboard_counter" in statements[1]
+    assert (invoice.status, invoice.attempts, invoice.last_cause) == (S.QUEUED, 1, "connectivity")
+    assert invoice.last_error_details == {"service": "storage", "error": "disk full"}
+    stored = Invoice.objects.get(pk=invoice.pk)
+    assert (stored.status, stored.attempts, stored.queued_at) == (S.QUEUED, 1, invoice.queued_at)
+
+
+def test_a_claim_by_id_reads_the_whole_record_back_in_its_update():
+    invoice = _invoice(S.QUEUED, attempts=1, number="", notes="Livraison <urgente>")
+    claimed = Invoice(pk=invoice.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert Invoice.objects.claim(claimed, task_id="t", stale_before=timezone.now())
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert "SELECT" not in statements
+    assert statements.count("UPDATE") == 1
+    assert (claimed.status, claimed.attempts, claimed.task_id) == (S.GENERATING, 2, "t")
+    assert claimed.organisation_id == invoice.organisation_id
+    assert claimed.notes == "Livraison <urgente>"
+    assert claimed.total_incl_vat == invoice.total_incl_vat
+    assert not claimed._state.adding
+
+
+def test_an_unclaimable_id_stays_an_empty_record():
+    invoice = _invoice(S.GENERATED)
+    claimed = Invoice(pk=invoice.pk)
+
+    assert not Invoice.objects.claim(claimed, task_id="t", stale_before=timezone.now())
+    assert claimed.organisation_id is None
+
+
+def test_receivers_get_the_record_as_written():
+    invoice = _invoice(S.QUEUED)
+    seen = []
+
+    def receiver(sender, record, **kwargs):
+        seen.append((record, record.status, record.task_id))
+
+    status_changed.connect(receiver, sender=Invoice)
+    try:
+        Invoice.objects.claim(invoice, task_id="t", stale_before=timezone.now())
+    finally:
+        status_changed.disconnect(receiver, sender=Invoice)
+
+    assert seen == [(invoice, S.GENERATING, "t")]
