@@ -247,6 +247,39 @@ def queue_record(
     return True
 
 
+def queue_created(
+    *,
+    record: TrackedRecord,
+    actor: User | None = None,
+    trigger: str = Trigger.USER,
+    event: str = Event.QUEUED,
+    message: str | Message = "",
+) -> None:
+    """``queue_record`` for a record not saved yet, built in its queued status: it is
+    saved with its task id (one INSERT, no UPDATE after it), logged, and its task is sent
+    after commit. A unique key the INSERT breaks raises IntegrityError as ``save`` does:
+    the caller's savepoint then drops the entry and the task with the record."""
+    model = type(record)
+    if not record._state.adding or record.status != model.STATUS_QUEUED:
+        raise ValueError(f"{model._meta.label}: queue_created takes a new, queued record")
+    process = processes.for_model(model)
+    task_id = str(uuid.uuid4())
+    record.task_id, record.queued_at = task_id, timezone.now()
+    record.save()
+    log_event(
+        record=record,
+        process=process.name,
+        event=event,
+        actor=actor,
+        trigger=trigger,
+        message=message,
+        task_id=task_id,
+    )
+    transaction.on_commit(
+        lambda: send_task(process=process.name, record_id=record.pk, task_id=task_id)
+    )
+
+
 def send_tasks(*, process: str, tasks: list[tuple[int, str]]) -> int:
     """Hand many records to the workers over one broker connection and producer (the
     publish of a bulk queueing), instead of one acquisition per message. At the first

@@ -87,7 +87,7 @@ def build_email(
     return message
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def create_email(
     *,
     organisation: Organisation,
@@ -130,20 +130,17 @@ def create_email(
     )
     try:
         with transaction.atomic():
-            message.save()
+            activity.queue_created(
+                record=message,
+                actor=actor,
+                trigger=trigger,
+                message=texts.QUEUED_BY(actor=actor.get_username()) if actor else texts.QUEUED(),
+            )
     except IntegrityError:
         existing = EmailMessage.objects.filter(organisation=organisation)
         if reminder_step is not None:
             return existing.get(invoice=invoice, reminder_step=reminder_step)
         return existing.get(idempotency_key=idempotency_key)
-    # Freshly created, so nobody can have claimed it: queued → queued sends its task.
-    activity.queue_record(
-        record=message,
-        from_statuses=(EmailMessage.Status.QUEUED,),
-        actor=actor,
-        trigger=trigger,
-        message=texts.QUEUED_BY(actor=actor.get_username()) if actor else texts.QUEUED(),
-    )
     return message
 
 
@@ -212,15 +209,21 @@ def queue_email_of_generated_invoice(
     was cancelled is not e-mailed again."""
     if new_status != Invoice.Status.GENERATED or old_status != Invoice.STATUS_RUNNING:
         return
-    invoice = Invoice.objects.select_related("organisation__company_settings", "customer").get(
-        pk=record_id
-    )
+    # The invoice just generated, as the generation loaded it (customer and company
+    # settings with it) and kept in step with its UPDATE; read when sent without it.
+    invoice = kwargs.get("record")
+    if not isinstance(invoice, Invoice):
+        invoice = Invoice.objects.select_related("organisation__company_settings", "customer").get(
+            pk=record_id
+        )
     try:
         company = invoice.organisation.company_settings
     except CompanySettings.DoesNotExist:
         company = company_settings_for(invoice.organisation)
-    if company.auto_send_invoices:
-        queue_invoice_email(invoice=invoice, company=company)
+    if company.auto_send_invoices and invoice.pdf:
+        # No lock to take: this transaction's UPDATE to Générée holds the invoice row, and
+        # the automatic e-mail's idempotency key makes it one per invoice.
+        _queue_invoice_email(invoice=invoice, actor=None, trigger=Trigger.SYSTEM, company=company)
 
 
 def send_invoices(*, organisation: Organisation, invoice_ids: list[int], actor: User) -> int:

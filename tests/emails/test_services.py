@@ -113,6 +113,26 @@ class TestAutomaticSending:
         assert first.pk == second.pk
         assert EmailMessage.objects.count() == 1
 
+    def test_a_second_queueing_leaves_one_message_one_log_entry_and_one_task(
+        self, organisation, django_capture_on_commit_callbacks
+    ):
+        from activity.models import ActivityLog
+
+        invoice = generated_invoice(organisation)
+        with django_capture_on_commit_callbacks() as tasks:
+            first = services.queue_invoice_email(invoice=invoice)
+            second = services.queue_invoice_email(invoice=invoice)
+
+        # Created queued with its task id in one INSERT; the second INSERT broke the unique
+        # key inside its savepoint, which dropped its log entry and its task with it.
+        assert first.pk == second.pk
+        stored = EmailMessage.objects.get()
+        assert (stored.status, stored.task_id) == (EmailMessage.Status.QUEUED, first.task_id)
+        assert stored.queued_at is not None
+        queued = ActivityLog.objects.for_record(stored).filter(event="queued")
+        assert [entry.task_id for entry in queued] == [first.task_id]
+        assert len(tasks) == 1
+
     def test_an_explicit_send_after_delivery_queues_a_new_email(self, organisation, accountant):
         invoice = generated_invoice(organisation)
         first = services.queue_invoice_email(invoice=invoice)
