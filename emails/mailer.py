@@ -49,13 +49,16 @@ def uses_own_server(company: CompanySettings) -> bool:
     return bool(company.smtp_host)
 
 
-def mailer_for(organisation: Organisation) -> BaseEmailBackend:
+def mailer_for(
+    organisation: Organisation, *, company: CompanySettings | None = None
+) -> BaseEmailBackend:
     """The platform's MAILERS["default"], or the organisation's own SMTP server when its
-    company settings name one (its smtp_* fields override the platform's options)."""
+    company settings name one (its smtp_* fields override the platform's options).
+    ``company``: the organisation's settings when the caller has just read them."""
     config: dict = settings.MAILERS["default"]
     backend_path: str = config.get("BACKEND", DEFAULT_MAILER_BACKEND)
     options: dict[str, Any] = dict(config.get("OPTIONS", {}))
-    company = company_settings_for(organisation)
+    company = company or company_settings_for(organisation)
     if uses_own_server(company):
         if backend_path != DEFAULT_MAILER_BACKEND:
             options = {"timeout": options.get("timeout", 20)}

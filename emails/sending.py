@@ -13,7 +13,7 @@ the 250 and that commit, or the 250 never reaches us. The retry then sends again
 import dataclasses
 import os
 import socket
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,7 +22,7 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.models import company_settings_for
+from accounts.models import CompanySettings, company_settings_for
 from activity.errors import FieldProblem, MissingData, Unreachable, WrongSettings
 from invoices.models import Customer, Invoice
 
@@ -34,7 +34,7 @@ from .models import EmailAttempt, EmailMessage
 def _recipients(message: EmailMessage) -> list[str]:
     """Who to send to now; raises MissingData naming the field to complete."""
     if message.customer_id is not None:
-        customer = Customer.objects.get(pk=message.customer_id)
+        customer = cast(Customer, message.customer)
         address = customer.email.strip()
         fix = FieldProblem.of(customer, "email", fix_url=customer.get_absolute_url())
         addresses = [address] if address else []
@@ -114,7 +114,15 @@ def record_acceptance(
     updated = EmailMessage.objects.mark_succeeded(
         message,
         status=EmailMessage.Status.SENT,
-        from_statuses=[s for s in EmailMessage.Status if s not in EmailMessage.ACCEPTED_STATUSES],
+        from_statuses=[
+            # Sending first: the usual origin, so the usual case is one UPDATE.
+            EmailMessage.STATUS_RUNNING,
+            *(
+                s
+                for s in EmailMessage.Status
+                if s not in EmailMessage.ACCEPTED_STATUSES and s != EmailMessage.STATUS_RUNNING
+            ),
+        ],
         when=models.Q(sent_at__isnull=True),
         sent_at=now,
         recipients=recipients,
@@ -125,9 +133,10 @@ def record_acceptance(
     )
     _finish_attempt(attempt, outcome=EmailAttempt.Outcome.ACCEPTED, code=code, reply=reply)
     if message.invoice_id and message.kind == EmailMessage.Kind.INVOICE:
-        invoice = Invoice.objects.get(pk=message.invoice_id)
         Invoice.objects.transition(
-            invoice, to=Invoice.Status.SENT, from_statuses=[Invoice.Status.GENERATED]
+            cast(Invoice, message.invoice),
+            to=Invoice.Status.SENT,
+            from_statuses=[Invoice.Status.GENERATED],
         )
     return updated
 
@@ -147,7 +156,7 @@ def _reminder_no_longer_due(message: EmailMessage) -> bool:
     cannot be seen; one committed before it always is."""
     if message.kind != EmailMessage.Kind.REMINDER or message.invoice_id is None:
         return False
-    invoice = Invoice.objects.get(pk=message.invoice_id)
+    invoice = cast(Invoice, message.invoice)  # read with the message, after the claim
     if invoice.status in Invoice.OPEN_STATUSES and invoice.amount_remaining > 0:
         return False
     EmailMessage.objects.transition(
@@ -160,18 +169,30 @@ def _reminder_no_longer_due(message: EmailMessage) -> bool:
     return True
 
 
+def _loaded_company(message: EmailMessage) -> CompanySettings:
+    """The settings read with the message; created if the organisation has none yet."""
+    try:
+        return message.organisation.company_settings
+    except CompanySettings.DoesNotExist:
+        return company_settings_for(message.organisation)
+
+
 def send_email(*, message: EmailMessage) -> None:
     """Send one message (the e-mail automation's execute). Raises the cause of a failure."""
-    message.refresh_from_db()
+    # Read again, once, with everything sending needs: its customer, its invoice, its
+    # organisation and company settings.
+    message = EmailMessage.objects.select_related(
+        "customer", "invoice", "organisation__company_settings"
+    ).get(pk=message.pk)
     if message.is_accepted:
         return  # accepted on an earlier attempt: never sent twice
     if _reminder_no_longer_due(message):
         return
     recipients = _recipients(message)
     mail = _build(message, recipients)
-    company = company_settings_for(message.organisation)
+    company = _loaded_company(message)
     try:
-        backend = mailer_for(message.organisation)
+        backend = mailer_for(message.organisation, company=company)
     except Exception as exc:
         raise WrongSettings(
             [setting_problem(company, "smtp_host", "MAILERS")], remote=str(exc), service="smtp"

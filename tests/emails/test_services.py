@@ -209,3 +209,29 @@ class TestReminders:
                 template="reminder",
                 message_id="<dup@example.com>",
             )
+
+
+def test_one_send_through_its_task_costs_a_pinned_number_of_statements(organisation, smtp_server):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from emails.processes import DELIVERY
+
+    smtp_server.point(organisation)
+    counts = []
+    for number in ("F-2026-000001", "F-2026-000002"):  # the second: nothing left to warm
+        invoice = generated_invoice(organisation, number=number)
+        message = services.queue_invoice_email(invoice=invoice)
+        with CaptureQueriesContext(connection) as queries:
+            DELIVERY.task.apply(args=[message.pk], task_id=message.task_id)
+        message.refresh_from_db()
+        assert message.status == EmailMessage.Status.SENT, message.last_error
+        counts.append(len(queries))
+
+    # The claim (one UPDATE that reads the message back, the dashboard's INSERT), the SMTP
+    # circuit, the start entry with its label's invoice; the message read once with its
+    # customer, invoice, organisation and settings; the attempt written before the first
+    # byte; at the 250, in a savepoint: sent (one UPDATE), the attempt's outcome, the
+    # invoice Envoyée (one UPDATE), two counters; then the runner's refresh with the label,
+    # its entry and the alert resolution.
+    assert counts[1] <= 17
