@@ -178,11 +178,32 @@ def queue_transmission_of_generated_invoice(
     is queued for the platform in the same transaction (invoices does not call us)."""
     if new_status != Invoice.Status.GENERATED or old_status != Invoice.Status.GENERATING:
         return
-    organisation_id = kwargs["organisation_id"]
-    if not PlatformSettings.objects.filter(organisation_id=organisation_id, enabled=True).exists():
-        return  # e-invoicing is off: one read, for every invoice generated
-    invoice = Invoice.objects.select_related("customer", "organisation").get(pk=record_id)
+    # The invoice as the generation loaded it (customer and organisation with it, the
+    # platform settings cached on the organisation by the readiness check): no read.
+    invoice = kwargs.get("record")
+    if not isinstance(invoice, Invoice) or not _loaded_for_transmission(invoice):
+        if not PlatformSettings.objects.filter(
+            organisation_id=kwargs["organisation_id"], enabled=True
+        ).exists():
+            return  # e-invoicing is off: one read, no settings row created here
+        invoice = Invoice.objects.select_related("customer", "organisation").get(pk=record_id)
+    elif not invoice.organisation.platform_settings.enabled:
+        return
     queue_transmission(invoice=invoice)
+
+
+def _loaded_for_transmission(invoice: Invoice) -> bool:
+    """Whether the invoice holds its customer, its organisation and the organisation's
+    platform settings (an existing row: a missing one is read, not created, above)."""
+    fields = Invoice._meta
+    if not (fields.get_field("customer").is_cached(invoice)):
+        return False
+    if not fields.get_field("organisation").is_cached(invoice):
+        return False
+    related = type(invoice.organisation).platform_settings.related
+    return related.is_cached(invoice.organisation) and (
+        related.get_cached_value(invoice.organisation) is not None
+    )
 
 
 # --- Checks before anything leaves -----------------------------------------------------
