@@ -1,3 +1,4 @@
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -6,7 +7,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commbilling.settings")
 
@@ -98,3 +99,17 @@ def _check_database_connections(task=None, **kwargs) -> None:
     if task is not None and getattr(task.request, "is_eager", False):
         return  # run in the caller's process, maybe inside its transaction
     close_old_connections()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def freeze_long_lived_objects(**kwargs) -> None:
+    """Set what a started worker holds (Django, the apps, WeasyPrint, the templates) aside
+    from the garbage collector: its full collections then scan only what tasks create.
+    Rendering creates many objects that survive the young generations, so a full
+    collection came every dozen invoices and scanned ~200,000 objects each time: about
+    10 ms per invoice, 0.6 ms once frozen (bench/pipeline.py runs its in-process part the
+    same way). Sent in the main process before the pool forks (the children inherit the
+    frozen objects without copying them) and in each child after its own start."""
+    gc.collect()
+    gc.freeze()

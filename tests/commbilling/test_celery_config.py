@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 from activity import processes
@@ -149,3 +150,23 @@ def test_the_time_limit_settings_reach_the_tracked_tasks():
 
     # Every declared process (invoices, e-mails, refunds, e-invoicing).
     assert output.strip().splitlines()[-1] == str([(77, 66)] * 4)
+
+
+@pytest.mark.parametrize("signal", ["worker_init", "worker_process_init"])
+def test_a_started_worker_sets_what_it_holds_aside_from_the_garbage_collector(signal):
+    # In a fresh interpreter: freezing this test process would change every other test.
+    code = (
+        "import gc, django; django.setup(); import commbilling.celery; "
+        f"from celery.signals import {signal}; before = gc.get_freeze_count(); "
+        f"{signal}.send(sender=None); print(before, gc.get_freeze_count())"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "commbilling.settings"}
+    output = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True, text=True
+    ).stdout
+    before, after = map(int, output.split()[-2:])
+
+    # Django, the apps and their libraries: far more than the few hundred objects the
+    # interpreter itself sets aside at start.
+    assert before < 1_000
+    assert after > 50_000
