@@ -232,18 +232,7 @@ def queue_record(
         record, from_statuses=from_statuses, task_id=task_id, restart=True
     ):
         return False
-    log_event(
-        record=record,
-        process=process.name,
-        event=event,
-        actor=actor,
-        trigger=trigger,
-        message=message,
-        task_id=task_id,
-    )
-    transaction.on_commit(
-        lambda: send_task(process=process.name, record_id=record.pk, task_id=task_id)
-    )
+    _log_and_send(record, process.name, task_id, event, actor, trigger, message)
     return True
 
 
@@ -266,18 +255,29 @@ def queue_created(
     task_id = str(uuid.uuid4())
     record.task_id, record.queued_at = task_id, timezone.now()
     record.save()
+    _log_and_send(record, process.name, task_id, event, actor, trigger, message)
+
+
+def _log_and_send(
+    record: TrackedRecord,
+    process: str,
+    task_id: str,
+    event: str,
+    actor: User | None,
+    trigger: str,
+    message: str | Message,
+) -> None:
+    """The queued record's log entry, and its task sent once the transaction commits."""
     log_event(
         record=record,
-        process=process.name,
+        process=process,
         event=event,
         actor=actor,
         trigger=trigger,
         message=message,
         task_id=task_id,
     )
-    transaction.on_commit(
-        lambda: send_task(process=process.name, record_id=record.pk, task_id=task_id)
-    )
+    transaction.on_commit(lambda: send_task(process=process, record_id=record.pk, task_id=task_id))
 
 
 def send_tasks(*, process: str, tasks: list[tuple[int, str]]) -> int:
