@@ -278,6 +278,10 @@ def _keep_in_step(
     record.__dict__.update(loaded.__dict__)
     record._state = state
     state.adding, state.db = False, using
+    # Related objects cached before may no longer match the ids just read: dropped, as a
+    # refresh_from_db would.
+    state.fields_cache = {}
+    record.__dict__.pop("_prefetched_objects_cache", None)
 
 
 class TrackedQuerySet(OrganisationQuerySet[_R]):
@@ -303,6 +307,8 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
         ``when``), writing ``fields`` too; return the status it left, or None when it was in
         none of them. The record in memory gets the values written (``whole_row``: every
         column, read back by the same UPDATE)."""
+        if "status" in fields:
+            raise TypeError("the new status is given as ``to``, not among the fields")
         rows = self.filter(pk=record.pk)
         if when is not None:
             rows = rows.filter(when)

@@ -199,3 +199,23 @@ def test_receivers_get_the_record_as_written():
         status_changed.disconnect(receiver, sender=Invoice)
 
     assert seen == [(invoice, S.GENERATING, "t")]
+
+
+def test_a_claim_drops_related_objects_cached_before():
+    invoice = InvoiceFactory.create(status=S.QUEUED)
+    loaded = Invoice.objects.select_related("customer").prefetch_related("lines").get(pk=invoice.pk)
+
+    assert Invoice.objects.claim(loaded, task_id="t", stale_before=timezone.now())
+
+    assert not Invoice._meta.get_field("customer").is_cached(loaded)
+    assert "_prefetched_objects_cache" not in loaded.__dict__
+    assert loaded.customer.pk == invoice.customer_id
+
+
+def test_the_status_is_never_smuggled_in_among_the_fields():
+    invoice = _invoice(S.QUEUED)
+
+    with pytest.raises(TypeError):
+        Invoice.objects.transition(
+            invoice, to=S.GENERATING, from_statuses=[S.QUEUED], status=S.GENERATED
+        )
