@@ -247,6 +247,16 @@ class CompanySettings(models.Model):
         return self.legal_name or str(self.organisation)
 
 
+def loaded_company_settings(organisation: Organisation) -> CompanySettings:
+    """The settings read with the organisation
+    (``select_related("organisation__company_settings")``), or, when it has none yet, read
+    or created as ``company_settings_for`` does."""
+    try:
+        return organisation.company_settings
+    except CompanySettings.DoesNotExist:
+        return company_settings_for(organisation)
+
+
 def company_settings_for(organisation: Organisation) -> CompanySettings:
     """The organisation's company settings (created empty the first time they are read)."""
     company, _created = CompanySettings.objects.get_or_create(organisation=organisation)

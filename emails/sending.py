@@ -22,7 +22,7 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.models import CompanySettings, company_settings_for
+from accounts.models import loaded_company_settings
 from activity.errors import FieldProblem, MissingData, Unreachable, WrongSettings
 from invoices.models import Customer, Invoice
 
@@ -169,14 +169,6 @@ def _reminder_no_longer_due(message: EmailMessage) -> bool:
     return True
 
 
-def _loaded_company(message: EmailMessage) -> CompanySettings:
-    """The settings read with the message; created if the organisation has none yet."""
-    try:
-        return message.organisation.company_settings
-    except CompanySettings.DoesNotExist:
-        return company_settings_for(message.organisation)
-
-
 def send_email(*, message: EmailMessage) -> None:
     """Send one message (the e-mail automation's execute). Raises the cause of a failure."""
     # Read again, once, with everything sending needs: its customer, its invoice, its
@@ -190,7 +182,7 @@ def send_email(*, message: EmailMessage) -> None:
         return
     recipients = _recipients(message)
     mail = _build(message, recipients)
-    company = _loaded_company(message)
+    company = loaded_company_settings(message.organisation)
     try:
         backend = mailer_for(message.organisation, company=company)
     except Exception as exc:

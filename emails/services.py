@@ -16,7 +16,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import CompanySettings, Organisation, User, company_settings_for
+from accounts.models import (
+    CompanySettings,
+    Organisation,
+    User,
+    company_settings_for,
+    loaded_company_settings,
+)
 from activity import services as activity
 from activity.models import Trigger
 from invoices.models import Customer, Invoice
@@ -216,10 +222,7 @@ def queue_email_of_generated_invoice(
         invoice = Invoice.objects.select_related("organisation__company_settings", "customer").get(
             pk=record_id
         )
-    try:
-        company = invoice.organisation.company_settings
-    except CompanySettings.DoesNotExist:
-        company = company_settings_for(invoice.organisation)
+    company = loaded_company_settings(invoice.organisation)
     if company.auto_send_invoices and invoice.pdf:
         # No lock to take: this transaction's UPDATE to Générée holds the invoice row, and
         # the automatic e-mail's idempotency key makes it one per invoice.

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import CompanySettings, User, company_settings_for
+from accounts.models import CompanySettings, User, company_settings_for, loaded_company_settings
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, WrongSettings
 from activity.models import Trigger
@@ -172,21 +172,13 @@ def pdf_path(invoice: Invoice) -> str:
     return f"invoices/{invoice.organisation_id}/{invoice.number}.pdf"
 
 
-def _loaded_company(invoice: Invoice) -> CompanySettings:
-    """The settings loaded with the invoice (``for_generation``); created if there are none."""
-    try:
-        return invoice.organisation.company_settings
-    except CompanySettings.DoesNotExist:
-        return company_settings_for(invoice.organisation)
-
-
 def generate_invoice(*, invoice: Invoice) -> None:
     """Validate, number, render and store an invoice. Raises the cause of a failure."""
     from .pdf import render_invoice_pdf
 
     # Read once: the invoice with its customer, organisation, company settings and lines.
     invoice = Invoice.objects.for_generation().get(pk=invoice.pk)
-    company = _loaded_company(invoice)
+    company = loaded_company_settings(invoice.organisation)
     data, config = check_invoice_ready(invoice, company)
     if data:
         raise MissingData(data, config)
