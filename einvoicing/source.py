@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import CompanySettings, company_settings_for
+from accounts.models import CompanySettings, loaded_company_settings
 from invoices.mentions import buyer_snapshot, seller_snapshot, vat_wording
 from invoices.models import ZERO, Customer, Invoice, compute_totals, round_money
 
@@ -62,10 +62,7 @@ def electronic_address_of(siren: str, configured: str = "") -> tuple[str, str]:
 def company_of(organisation) -> CompanySettings:
     """The organisation's settings, as loaded with it when they were (generation reads
     them with the invoice: Invoice.objects.for_generation)."""
-    try:
-        return organisation.company_settings
-    except CompanySettings.DoesNotExist:
-        return company_settings_for(organisation)
+    return loaded_company_settings(organisation)
 
 
 def parties_of(invoice: Invoice) -> tuple[dict, dict]:
