@@ -45,6 +45,12 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@cache
+def _static_roots(static_root: str, staticfiles_dirs: tuple[str, ...]) -> tuple[Path, ...]:
+    """The static roots, resolved once per process (and per settings, for the tests)."""
+    return tuple(Path(d).resolve() for d in (static_root, *staticfiles_dirs))
+
+
 class LocalFilesFetcher(URLFetcher):
     """Serves file:// URLs under our static roots and the given media files; refuses the rest.
 
@@ -54,8 +60,7 @@ class LocalFilesFetcher(URLFetcher):
 
     def __init__(self, media_files: tuple[Path, ...] = ()) -> None:
         super().__init__(allowed_protocols={"file"}, ssl_context=_ssl_context())
-        roots = [Path(settings.STATIC_ROOT)] + [Path(d) for d in settings.STATICFILES_DIRS]
-        self.roots = [root.resolve() for root in roots]
+        self.roots = _static_roots(str(settings.STATIC_ROOT), tuple(settings.STATICFILES_DIRS))
         self.files = {Path(f).resolve() for f in media_files}
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
