@@ -25,7 +25,9 @@ class EinvoicingConfig(AppConfig):
             extensions.PdfFinisher(pdf_variant=facturx.PDF_VARIANT, prepare=facturx.prepare)
         )
         # … a draft that will go through the platform is checked against EN 16931 …
-        extensions.register_readiness_check(services.readiness_problems)
+        extensions.register_readiness_check(
+            services.readiness_problems, reads=("organisation__platform_settings",)
+        )
         # … the Factures tab filters by e-invoicing status …
         extensions.register_list_filter(filters.LIST_FILTER)
         # … each of its rows shows a compact e-invoicing badge …

@@ -5,7 +5,8 @@ Invoices calls these and never names the apps behind them (see the layering test
 - a PDF finisher completes the rendered document of an invoice or a credit note before
   WeasyPrint writes it (e-invoicing writes it as PDF/A-3b with the Factur-X XML);
 - readiness checks add the problems that block the issue of a draft (e-invoicing's
-  EN 16931 rules for an invoice going through the platform);
+  EN 16931 rules for an invoice going through the platform), and name the related
+  objects they read so that the generation loads them with the invoice;
 - list filters add a filter to the Factures tab (by e-invoicing status);
 - row badges add a compact badge to each row of that list (its e-invoicing status).
 """
@@ -60,6 +61,7 @@ RowBadges = Callable[[Any, list["Invoice"]], dict[int, RowBadge]]
 
 _finisher: PdfFinisher | None = None
 _checks: list[ReadinessCheck] = []
+_check_reads: list[str] = []
 _filters: dict[str, ListFilter] = {}
 _badges: list[RowBadges] = []
 
@@ -73,13 +75,22 @@ def pdf_finisher() -> PdfFinisher | None:
     return _finisher
 
 
-def register_readiness_check(check: ReadinessCheck) -> None:
+def register_readiness_check(check: ReadinessCheck, *, reads: tuple[str, ...] = ()) -> None:
+    """``reads``: the invoice's related objects the check reads, as ``select_related``
+    paths (e.g. ``"organisation__platform_settings"``): the generation reads them in the
+    same query as the invoice."""
     if check not in _checks:
         _checks.append(check)
+    _check_reads.extend(path for path in reads if path not in _check_reads)
 
 
 def readiness_checks() -> list[ReadinessCheck]:
     return list(_checks)
+
+
+def readiness_reads() -> list[str]:
+    """The related objects the registered readiness checks read (``select_related`` paths)."""
+    return list(_check_reads)
 
 
 def register_list_filter(list_filter: ListFilter) -> None:

@@ -14,6 +14,8 @@ from accounts.models import Organisation, OrganisationQuerySet
 from activity.choices import Cause
 from activity.models import TrackedQuerySet, TrackedRecord
 
+from . import extensions
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -158,9 +160,13 @@ class InvoiceQuerySet(TrackedQuerySet):
 
     def for_generation(self) -> "InvoiceQuerySet":
         """Everything the readiness checks, the numbering and the PDF read, in two queries:
-        the invoice with its customer, organisation and company settings, then its lines."""
+        the invoice with its customer, organisation and company settings (and what the
+        registered readiness checks read, see ``extensions``), then its lines."""
         return self.select_related(
-            "customer", "organisation", "organisation__company_settings"
+            "customer",
+            "organisation",
+            "organisation__company_settings",
+            *extensions.readiness_reads(),
         ).prefetch_related("lines")
 
     def update(self, **kwargs):
