@@ -16,7 +16,7 @@ from . import processes
 from .choices import Cause, Event, Level, Trigger
 from .errors import AutomationError
 from .messages import Explanation, explain
-from .signals import status_changed, statuses_changed
+from .signals import read_back_fields, status_changed, statuses_changed
 
 __all__ = [
     "ActivityLog",
@@ -320,9 +320,18 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
         # The columns read back by the UPDATE itself (RETURNING): the record in memory
         # shows what was written, expressions (attempts + 1) included, without a SELECT.
         # Through ``QuerySet._update``, the path of Django's own save for returned columns.
-        returning = (
-            list(meta.concrete_fields) if whole_row else [field for field, _model, _value in values]
-        )
+        # Besides, the columns the receivers of ``status_changed`` read (``read_back``).
+        returning = [field for field, _model, _value in values]
+        returning += [
+            field
+            for field in (
+                cast("models.Field[Any, Any]", meta.get_field(name))
+                for name in read_back_fields(self.model, to)
+            )
+            if field not in returning
+        ]
+        if whole_row:
+            returning = list(meta.concrete_fields)
         # One UPDATE per origin, so the signal says exactly which status was left (the
         # common case has a single origin, hence a single statement). The receivers run in
         # the same transaction: what they create exists if and only if the change does. No
@@ -342,6 +351,10 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                             organisation_id=record.organisation_id,
                             old_status=old,
                             new_status=to,
+                            values={
+                                field.attname: value
+                                for field, value in zip(returning, written[0], strict=True)
+                            },
                         )
                     return old
         return None

@@ -10,7 +10,7 @@ queryset's back).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from activity import processes
 from activity.models import TrackedRecord
-from activity.signals import status_changed, statuses_changed
+from activity.signals import read_back, status_changed, statuses_changed
 
 from . import kpis
 from .models import Counter
@@ -36,11 +36,22 @@ def _tracked_models() -> dict[type[TrackedRecord], str]:
 Change = tuple[int, int, str | None, str | None]  # record id, organisation id, old, new
 
 
-def count_changes(*, model, changes: Iterable[Change]) -> None:
+def _wanted(process: str, status: str, failed: set[str]) -> set[str]:
+    """The fields of a record entering ``status`` that its day row needs."""
+    wanted = {f for f in [kpis.amount_field(process, status)] if f}
+    if status in failed:
+        wanted.add("last_cause")
+    return wanted
+
+
+def count_changes(
+    *, model, changes: Iterable[Change], known: Mapping[int, Mapping[str, object]] | None = None
+) -> None:
     """Count records leaving their old status for their new one (None: created or
     deleted), in one INSERT whatever their number: the current counts move by the sum
     per status; the day rows say how many entered each status, with the cause of
-    failures and the amount a KPI adds up (read in one query when needed)."""
+    failures and the amount a KPI adds up (``known``: what the change's own UPDATE read
+    back, by record id; else read in one query when needed)."""
     process = _tracked_models().get(model)
     if process is None:
         return
@@ -48,16 +59,21 @@ def count_changes(*, model, changes: Iterable[Change]) -> None:
     if not changes:
         return
     failed = set(model.failed_statuses())
+    known = known or {}
+    values: dict[int, Mapping[str, object]] = {}
     wanted: set[str] = set()
-    for _pk, _organisation_id, _old, new in changes:
-        if new is not None:
-            wanted.update(f for f in [kpis.amount_field(process, new)] if f)
-            if new in failed:
-                wanted.add("last_cause")
-    values = {}
+    for pk, _organisation_id, _old, new in changes:
+        if new is None:
+            continue
+        needs = _wanted(process, new, failed)
+        row = known.get(pk, {})
+        if needs <= row.keys():
+            values[pk] = row
+        else:
+            wanted |= needs
     if wanted:
-        pks = [pk for pk, _organisation_id, _old, new in changes if new is not None]
-        values = {
+        pks = [pk for pk, _o, _old, new in changes if new is not None and pk not in values]
+        values |= {
             row["pk"]: row for row in model._base_manager.filter(pk__in=pks).values("pk", *wanted)
         }
     today = timezone.localdate()
@@ -71,7 +87,7 @@ def count_changes(*, model, changes: Iterable[Change]) -> None:
         current[(organisation_id, new)] += 1
         row = values.get(pk, {})
         amount_field = kpis.amount_field(process, new)
-        cause = (row.get("last_cause") or "") if new in failed else ""
+        cause = str(row.get("last_cause") or "") if new in failed else ""
         day = entered[(organisation_id, new, cause)]
         day[0] += 1
         day[1] += (row.get(amount_field) if amount_field else None) or ZERO
@@ -98,7 +114,12 @@ def _on_status_changed(
     sender, *, record_id, organisation_id, old_status, new_status, bulk=False, **kwargs
 ):
     if not bulk:  # counted with the others of its statement (statuses_changed)
-        count_changes(model=sender, changes=[(record_id, organisation_id, old_status, new_status)])
+        values = kwargs.get("values")
+        count_changes(
+            model=sender,
+            changes=[(record_id, organisation_id, old_status, new_status)],
+            known={record_id: values} if values else None,
+        )
 
 
 def _on_statuses_changed(sender, *, changes, **kwargs) -> None:
@@ -125,6 +146,12 @@ def _on_migrate(sender, **kwargs) -> None:
 
 
 def connect() -> None:
+    # What a day row needs, read back by the UPDATE that changes the status (no SELECT).
+    for model, process in _tracked_models().items():
+        failed = set(model.failed_statuses())
+        for status in {kpi.status for kpi in kpis.KPIS if kpi.process == process} | failed:
+            if wanted := _wanted(process, status, failed):
+                read_back(model, status, *sorted(wanted))
     status_changed.connect(_on_status_changed, dispatch_uid="dashboard-counters")
     statuses_changed.connect(_on_statuses_changed, dispatch_uid="dashboard-counters-bulk")
     post_save.connect(_on_save, dispatch_uid="dashboard-counters-save")

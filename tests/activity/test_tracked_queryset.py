@@ -1,6 +1,8 @@
 """TrackedQuerySet: the only place where a tracked record changes status. Each change
 happens only from the statuses it names and says whether it happened."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.db.models import Q
@@ -219,3 +221,36 @@ def test_the_status_is_never_smuggled_in_among_the_fields():
         Invoice.objects.transition(
             invoice, to=S.GENERATING, from_statuses=[S.QUEUED], status=S.GENERATED
         )
+
+
+def test_a_change_reads_back_what_its_receivers_asked_for_in_its_update():
+    # The dashboard asks for the amount of an invoice entering Générée (read_back): its
+    # UPDATE returns it, the receivers get it in ``values`` and nothing reads the invoice
+    # again, even when the caller's instance holds an older amount.
+    from dashboard.models import Counter
+
+    invoice = _invoice(S.GENERATING)
+    loaded = Invoice.objects.get(pk=invoice.pk)
+    Invoice.objects.filter(pk=invoice.pk).update(total_incl_vat=Decimal("240.00"))
+    seen = []
+
+    def receiver(sender, values, **kwargs):
+        seen.append(values)
+
+    status_changed.connect(receiver, sender=Invoice)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert Invoice.objects.mark_succeeded(loaded, status=S.GENERATED)
+    finally:
+        status_changed.disconnect(receiver, sender=Invoice)
+
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not [sql for sql in statements if sql.startswith('SELECT "invoices_invoice"')]
+    assert [sql.split()[0] for sql in statements if "invoices_invoice" in sql] == ["UPDATE"]
+    assert seen[0]["status"] == S.GENERATED
+    assert seen[0]["total_incl_vat"] == Decimal("240.00")
+    assert loaded.total_incl_vat == Decimal("240.00")
+    day = Counter.objects.get(
+        organisation_id=invoice.organisation_id, status=S.GENERATED, day__isnull=False
+    )
+    assert (day.n, day.amount) == (1, Decimal("240.00"))
