@@ -40,8 +40,10 @@ class Process:
     label: str | Promise  # "Invoice generation", translated when shown
     model: type[TrackedRecord]
     # The service: does the work on a claimed record, moves it out of its running status
-    # through its queryset (mark_succeeded …) or raises the cause (activity.errors).
-    execute: Callable[[Any], None]
+    # through its queryset (mark_succeeded …) or raises the cause (activity.errors). It may
+    # return its own instance of the record as that last change left it: the runner then
+    # logs the success with it instead of reading the record again.
+    execute: Callable[[Any], Any]
     list_url_name: str  # the tab that lists the records, e.g. "invoices:list"
     list_title: str | Promise  # that tab's title in the navigation
     support_category: str  # the support ticket category of its failures
@@ -67,7 +69,7 @@ def declare(
     *,
     label: str | Promise,
     model: type[TrackedRecord],
-    execute: Callable[[Any], None],
+    execute: Callable[[Any], Any],
     list_url_name: str,
     list_title: str | Promise,
     support_category: str,

@@ -118,9 +118,14 @@ def _run(task: Task, process: str, record_id: int) -> None:
     )
     started = time.monotonic()
     try:
-        declared.execute(record)
-        # Read again with what its label needs (for the log entry below), in one query.
-        record.refresh_from_db(from_queryset=model.tracked().for_labels())
+        finished = declared.execute(record)
+        if isinstance(finished, model) and finished.pk == record.pk:
+            # The service's own instance, as its last status change (UPDATE … RETURNING)
+            # left it: nothing to read again.
+            record = finished
+        else:
+            # Read again with what its label needs (for the log entry below), in one query.
+            record.refresh_from_db(from_queryset=model.tracked().for_labels())
         if record.status == model.STATUS_RUNNING:
             raise LeftRunning(
                 f"{declared.execute!r} returned but left {model._meta.label} #{record.pk} "

@@ -172,8 +172,10 @@ def pdf_path(invoice: Invoice) -> str:
     return f"invoices/{invoice.organisation_id}/{invoice.number}.pdf"
 
 
-def generate_invoice(*, invoice: Invoice) -> None:
-    """Validate, number, render and store an invoice. Raises the cause of a failure."""
+def generate_invoice(*, invoice: Invoice) -> Invoice | None:
+    """Validate, number, render and store an invoice; return it as generated (with what
+    its label needs: its number), None if it was taken over meanwhile. Raises the cause
+    of a failure."""
     from .pdf import render_invoice_pdf
 
     # Read once: the invoice with its customer, organisation, company settings and lines.
@@ -190,9 +192,11 @@ def generate_invoice(*, invoice: Invoice) -> None:
     # Its follow-ups (the automatic e-mail, see emails.apps) are created by receivers of
     # activity.signals.status_changed, inside this same UPDATE's transaction: they exist
     # if and only if the invoice is generated.
-    Invoice.objects.mark_succeeded(
+    if not Invoice.objects.mark_succeeded(
         invoice, status=Invoice.Status.GENERATED, pdf=stored, generated_at=timezone.now()
-    )
+    ):
+        return None  # no longer ours (taken over): the runner reads what it became
+    return invoice
 
 
 def issue_invoice(*, invoice: Invoice, actor: User | None, trigger: str = Trigger.USER) -> bool:

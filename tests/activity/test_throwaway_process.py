@@ -204,6 +204,56 @@ def test_a_service_that_leaves_its_record_running_fails_loudly(shipping, organis
     assert "LeftRunning" in parcel.last_error
 
 
+def _declared_returning(name: str, execute) -> processes.Process:
+    return processes.declare(
+        name,
+        label="Parcel shipping",
+        model=Parcel,
+        execute=execute,
+        list_url_name="activity:log",
+        list_title="Parcels",
+        support_category="other",
+    )
+
+
+def _ship_and_hand_back(parcel: Parcel) -> Parcel:
+    own = Parcel.objects.get(pk=parcel.pk)
+    assert Parcel.objects.mark_succeeded(own, status=Parcel.Status.SHIPPED)
+    return own
+
+
+def test_a_service_that_hands_back_its_record_spares_the_runner_a_read(shipping, organisation):
+    from django.test.utils import CaptureQueriesContext
+
+    handing_back = _declared_returning("parcel_handing_back", _ship_and_hand_back)
+    parcel = _queued(organisation, address="1 rue de la Paix")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            handing_back.task.apply(args=[parcel.pk], task_id=parcel.task_id)
+    finally:
+        processes.forget("parcel_handing_back")
+
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.SHIPPED
+    assert _events(parcel) == [Event.QUEUED, Event.STARTED, Event.SUCCEEDED]
+    # The service's own read only: the runner logs the success with the instance it got.
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "throwaway_parcel"' in q["sql"]]
+    assert len([sql for sql in reads if sql.startswith("SELECT")]) == 1
+
+
+def test_a_record_handed_back_still_running_fails_loudly(shipping, organisation):
+    handing_back = _declared_returning(
+        "parcel_handing_back_running", lambda parcel: Parcel.objects.get(pk=parcel.pk)
+    )
+    try:
+        parcel = _run(handing_back, _queued(organisation, address="1 rue de la Paix"))
+    finally:
+        processes.forget("parcel_handing_back_running")
+
+    assert parcel.status == Parcel.Status.FAILED
+    assert "LeftRunning" in parcel.last_error
+
+
 def test_a_record_that_breaks_the_contract_stops_the_start(shipping):
     class Crate(TrackedRecord):
         STATUS_QUEUED = "queued"
