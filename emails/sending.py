@@ -169,17 +169,19 @@ def _reminder_no_longer_due(message: EmailMessage) -> bool:
     return True
 
 
-def send_email(*, message: EmailMessage) -> None:
-    """Send one message (the e-mail automation's execute). Raises the cause of a failure."""
+def send_email(*, message: EmailMessage) -> EmailMessage | None:
+    """Send one message (the e-mail automation's execute); return it as sent when this
+    attempt's acceptance recorded it (the runner then reads nothing again), else None.
+    Raises the cause of a failure."""
     # Read again, once, with everything sending needs: its customer, its invoice, its
     # organisation and company settings.
     message = EmailMessage.objects.select_related(
         "customer", "invoice", "organisation__company_settings"
     ).get(pk=message.pk)
     if message.is_accepted:
-        return  # accepted on an earlier attempt: never sent twice
+        return None  # accepted on an earlier attempt: never sent twice
     if _reminder_no_longer_due(message):
-        return
+        return None
     recipients = _recipients(message)
     mail = _build(message, recipients)
     company = loaded_company_settings(message.organisation)
@@ -212,13 +214,13 @@ def send_email(*, message: EmailMessage) -> None:
             backend.send_messages([mail])
     except Exception as exc:
         if accepted:
-            return  # the server has the message: nothing after its 250 changes that
+            return None  # the server has the message: nothing after its 250 changes that
         error, code, text = diagnose(exc, company)
         _finish_attempt(attempt, outcome=EmailAttempt.Outcome.FAILED, code=code, reply=text)
         EmailMessage.objects.filter(pk=message.pk).update(smtp_code=code, smtp_reply=text[:2000])
         raise error from exc
     if accepted:
-        return
+        return message if accepted[-1] else None
     # An ESP's API (or a test backend) has no DATA: it accepted the message when it
     # returned. With no SMTP reply, say who accepted it.
     code, reply = getattr(backend, "last_reply", None) or (
@@ -227,3 +229,4 @@ def send_email(*, message: EmailMessage) -> None:
     )
     status = getattr(mail, "anymail_status", None)
     accept(code, reply, str((status.message_id if status is not None else "") or ""))
+    return message if accepted[-1] else None
