@@ -265,11 +265,12 @@ def _keep_in_step(
     row: tuple[Any, ...],
     *,
     using: str,
+    whole_row: bool,
 ) -> None:
-    """Give ``record`` the values an UPDATE … RETURNING read back. The whole row goes
-    through ``from_db`` as a SELECT would (a model's own bookkeeping of what it loaded
-    included); a few columns are set as they are."""
-    if len(fields) < len(record._meta.concrete_fields):
+    """Give ``record`` the values an UPDATE … RETURNING read back. The whole row
+    (``whole_row``) goes through ``from_db`` as a SELECT would (a model's own bookkeeping
+    of what it loaded included); a few columns are set as they are."""
+    if not whole_row:
         for field, value in zip(fields, row, strict=True):
             setattr(record, field.attname, value)
         return
@@ -321,17 +322,18 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
         # shows what was written, expressions (attempts + 1) included, without a SELECT.
         # Through ``QuerySet._update``, the path of Django's own save for returned columns.
         # Besides, the columns the receivers of ``status_changed`` read (``read_back``).
-        returning = [field for field, _model, _value in values]
-        returning += [
-            field
-            for field in (
-                cast("models.Field[Any, Any]", meta.get_field(name))
-                for name in read_back_fields(self.model, to)
-            )
-            if field not in returning
-        ]
         if whole_row:
             returning = list(meta.concrete_fields)
+        else:
+            returning = [field for field, _model, _value in values]
+            returning += [
+                field
+                for field in (
+                    cast("models.Field[Any, Any]", meta.get_field(name))
+                    for name in read_back_fields(self.model, to)
+                )
+                if field not in returning
+            ]
         # One UPDATE per origin, so the signal says exactly which status was left (the
         # common case has a single origin, hence a single statement). The receivers run in
         # the same transaction: what they create exists if and only if the change does. No
@@ -342,7 +344,7 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                     values, returning_fields=returning
                 )
                 if written:
-                    _keep_in_step(record, returning, written[0], using=rows.db)
+                    _keep_in_step(record, returning, written[0], using=rows.db, whole_row=whole_row)
                     if old != to:
                         status_changed.send(
                             sender=self.model,
