@@ -111,10 +111,17 @@ def count_changes(
 
 
 def _on_status_changed(
-    sender, *, record_id, organisation_id, old_status, new_status, bulk=False, **kwargs
+    sender,
+    *,
+    record_id,
+    organisation_id,
+    old_status,
+    new_status,
+    bulk=False,
+    values=None,
+    **kwargs,
 ):
     if not bulk:  # counted with the others of its statement (statuses_changed)
-        values = kwargs.get("values")
         count_changes(
             model=sender,
             changes=[(record_id, organisation_id, old_status, new_status)],

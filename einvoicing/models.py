@@ -61,7 +61,8 @@ class PlatformSettings(models.Model):
     @classmethod
     def for_organisation(cls, organisation: Organisation) -> "PlatformSettings":
         try:
-            # Cached on the organisation once read: one generation reads it once.
+            # Read with the organisation when it was (a generation reads it with the
+            # invoice, Invoice.objects.for_generation), else cached once read.
             return organisation.platform_settings
         except cls.DoesNotExist:
             pass

@@ -178,8 +178,8 @@ def queue_transmission_of_generated_invoice(
     is queued for the platform in the same transaction (invoices does not call us)."""
     if new_status != Invoice.Status.GENERATED or old_status != Invoice.Status.GENERATING:
         return
-    # The invoice as the generation loaded it (customer and organisation with it, the
-    # platform settings cached on the organisation by the readiness check): no read.
+    # The invoice as the generation loaded it, with its customer, organisation and the
+    # organisation's platform settings (Invoice.objects.for_generation): no read.
     invoice = kwargs.get("record")
     if not isinstance(invoice, Invoice) or not _loaded_for_transmission(invoice):
         if not PlatformSettings.objects.filter(
@@ -195,10 +195,10 @@ def queue_transmission_of_generated_invoice(
 def _loaded_for_transmission(invoice: Invoice) -> bool:
     """Whether the invoice holds its customer, its organisation and the organisation's
     platform settings (an existing row: a missing one is read, not created, above)."""
-    fields = Invoice._meta
-    if not (fields.get_field("customer").is_cached(invoice)):
+    meta = Invoice._meta
+    if not meta.get_field("customer").is_cached(invoice):
         return False
-    if not fields.get_field("organisation").is_cached(invoice):
+    if not meta.get_field("organisation").is_cached(invoice):
         return False
     related = type(invoice.organisation).platform_settings.related
     return related.is_cached(invoice.organisation) and (

@@ -59,19 +59,13 @@ def electronic_address_of(siren: str, configured: str = "") -> tuple[str, str]:
     return "", ""
 
 
-def company_of(organisation) -> CompanySettings:
-    """The organisation's settings, as loaded with it when they were (generation reads
-    them with the invoice: Invoice.objects.for_generation)."""
-    return loaded_company_settings(organisation)
-
-
 def parties_of(invoice: Invoice) -> tuple[dict, dict]:
     """(seller, buyer) as the invoice states them: its snapshot once issued; for a draft,
     the snapshot it would take now."""
     if invoice.is_issued and invoice.seller and invoice.buyer:
         return invoice.seller, invoice.buyer
     return (
-        seller_snapshot(company_of(invoice.organisation)),
+        seller_snapshot(loaded_company_settings(invoice.organisation)),
         buyer_snapshot(invoice.customer),
     )
 
@@ -83,7 +77,7 @@ def is_business(buyer: dict) -> bool:
 def seller_party(organisation, seller: dict, company: CompanySettings | None = None) -> Party:
     from .models import PlatformSettings
 
-    company = company or company_of(organisation)
+    company = company or loaded_company_settings(organisation)
     platform = PlatformSettings.for_organisation(organisation)
     address, scheme = electronic_address_of(
         seller.get("siren") or "", platform.seller_electronic_address
@@ -204,7 +198,7 @@ def _document_lines(rows, url: str) -> tuple[list[Line], dict[str, str]]:
 
 def invoice_document(invoice: Invoice) -> Document:
     seller, buyer = parties_of(invoice)
-    company = company_of(invoice.organisation)
+    company = loaded_company_settings(invoice.organisation)
     url = invoice.get_absolute_url()
     lines, reasons = _document_lines(list(invoice.lines.all()), url)
     taxes = {(b["category"], b["rate"]): b["vat"] for b in invoice.vat_breakdown()}
