@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from commbilling.vat import FRENCH_VAT_RATES
 from . import extensions, mentions, texts
 from .mentions import EU_COUNTRIES
 from .models import Customer, Invoice
-from .numbering import take_next_number
+from .numbering import number_in_one_statement, take_next_number
 from .storage import store_pdf
 
 CUSTOMER_REQUIRED = ["legal_name", "street", "postal_code", "city", "country"]
@@ -103,15 +103,53 @@ def check_invoice_ready(
     return data, config
 
 
-@transaction.atomic
 def assign_invoice_number(
     *, invoice: Invoice, today: date | None = None, company: CompanySettings | None = None
 ) -> Invoice:
     """Give the invoice its number once; every retry keeps it.
 
-    The invoice row is locked, then numbered from the object the caller loaded (its
-    customer, lines and company settings are not read again); one numbered by an earlier
-    attempt is returned as stored."""
+    The invoice is numbered from the object the caller loaded (its customer, lines and
+    company settings are not read again); one numbered by an earlier attempt is returned
+    as stored. On PostgreSQL, once its year's series exists, in one statement
+    (``numbering.number_in_one_statement``); else with the rows locked one by one."""
+    if invoice.number:  # numbers are never taken back (models.Invoice.save, migration 0003)
+        return invoice
+    company = company or company_settings_for(invoice.organisation)
+    today = today or timezone.localdate()
+    if connection.vendor == "postgresql":
+        fields = _issued_fields(invoice, company, today)
+        number = number_in_one_statement(
+            invoice, kind="invoice", prefix=company.invoice_prefix, year=today.year, fields=fields
+        )
+        if number:
+            for name, value in fields.items():
+                setattr(invoice, name, value)
+            invoice.number = number
+            invoice._remember_issued_state()  # frozen from here on, as after a save
+            return invoice
+    return _assign_invoice_number_locked(invoice, company, today)
+
+
+def _issued_fields(invoice: Invoice, company: CompanySettings, today: date) -> dict[str, Any]:
+    """What numbering stores with the number: dates, the parties' snapshot, the totals."""
+    totals = invoice.totals()
+    return {
+        "issue_date": today,
+        "due_date": today + timedelta(days=company.payment_terms_days),
+        "seller": mentions.seller_snapshot(company),
+        "buyer": mentions.buyer_snapshot(invoice.customer),
+        "total_excl_vat": totals.excl_vat,
+        "total_vat": totals.vat,
+        "total_incl_vat": totals.incl_vat,
+        "updated_at": timezone.now(),
+    }
+
+
+@transaction.atomic
+def _assign_invoice_number_locked(
+    invoice: Invoice, company: CompanySettings, today: date
+) -> Invoice:
+    """The general path: the invoice row locked, then the series (created if needed)."""
     number = (
         Invoice.objects.select_for_update(of=("self",))
         .filter(pk=invoice.pk)
@@ -119,36 +157,19 @@ def assign_invoice_number(
         .get()
     )
     if number:
-        return invoice if invoice.number else Invoice.objects.for_generation().get(pk=invoice.pk)
-    locked = invoice
-    company = company or company_settings_for(locked.organisation)
-    today = today or timezone.localdate()
-    locked.number = take_next_number(
-        organisation=locked.organisation,
+        return Invoice.objects.for_generation().get(pk=invoice.pk)
+    fields = _issued_fields(invoice, company, today)
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice.number = take_next_number(
+        organisation=invoice.organisation,
         kind="invoice",
         prefix=company.invoice_prefix,
         year=today.year,
     )
-    locked.issue_date = today
-    locked.due_date = today + timedelta(days=company.payment_terms_days)
-    locked.seller = mentions.seller_snapshot(company)
-    locked.buyer = mentions.buyer_snapshot(locked.customer)
-    locked.recompute_totals()
     # One save: from here on the invoice is frozen (models.Invoice.save, migration 0003).
-    locked.save(
-        update_fields=[
-            "number",
-            "issue_date",
-            "due_date",
-            "seller",
-            "buyer",
-            "total_excl_vat",
-            "total_vat",
-            "total_incl_vat",
-            "updated_at",
-        ]
-    )
-    return locked
+    invoice.save(update_fields=["number", *fields])
+    return invoice
 
 
 def retake_parties(*, invoice: Invoice) -> bool:

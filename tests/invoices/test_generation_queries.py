@@ -16,12 +16,14 @@ pytestmark = pytest.mark.django_db
 # The runner's claim (one UPDATE that reads the record back, no SELECT) and its start
 # entry; the invoice with its customer, organisation and settings (and e-invoicing's
 # platform settings, which its readiness check, the Factur-X's seller address and its
-# receiver read), then its lines; the number (savepoint, invoice row lock, the series'
-# UPDATE … RETURNING, invoice UPDATE, release); generated (one UPDATE, which reads back
-# the amount the dashboard adds up); the runner's success entry and alert resolution
-# (the service hands back the invoice as generated: no refresh); the dashboard's
-# counters (an INSERT as the invoice starts, another as it is generated).
-STATEMENTS = 14
+# receiver read), then its lines; the number (on PostgreSQL one statement that locks the
+# invoice row, takes the series' next value and stores it: invoices.numbering; elsewhere
+# savepoint, invoice row lock, the series' UPDATE … RETURNING, invoice UPDATE, release);
+# generated (one UPDATE, which reads back the amount the dashboard adds up); the runner's
+# success entry and alert resolution (the service hands back the invoice as generated: no
+# refresh); the dashboard's counters (an INSERT as the invoice starts, another as it is
+# generated).
+STATEMENTS = 10 if connection.vendor == "postgresql" else 14
 
 
 def _statements_to_generate(organisation, actor, lines: int) -> int:

@@ -173,3 +173,122 @@ def test_invoices_generated_by_four_worker_processes_at_once_are_consecutive(
     year = generated[0].issue_date.year
     assert sorted(i.number for i in generated) == [f"F-{year}-{n:06d}" for n in range(1, 17)]
     assert {i.attempts for i in generated} == {1}
+
+
+@pytest.mark.django_db
+def test_an_invoice_loaded_before_another_caller_numbered_it_gets_the_stored_number(
+    organisation,
+):
+    invoice = InvoiceFactory(organisation=organisation)
+    loaded_earlier = Invoice.objects.get(pk=invoice.pk)
+    first = services.assign_invoice_number(invoice=invoice, today=date(2026, 3, 2))
+
+    again = services.assign_invoice_number(invoice=loaded_earlier, today=date(2026, 3, 9))
+
+    assert loaded_earlier.number is None  # not numbered in memory: the stored one is read
+    assert again.number == first.number == "F-2026-000001"
+    assert again.issue_date == date(2026, 3, 2)
+    assert NumberSequence.objects.get(organisation=organisation).last_value == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("last_value", "expected"), [(8, "F-2026-000009"), (999_999, "F-2026-1000000")]
+)
+def test_the_number_has_at_least_six_digits_and_more_past_a_million(
+    organisation, last_value, expected
+):
+    NumberSequence.objects.create(
+        organisation=organisation, kind="invoice", year=2026, last_value=last_value
+    )
+
+    invoice = services.assign_invoice_number(
+        invoice=InvoiceFactory(organisation=organisation), today=date(2026, 3, 2)
+    )
+
+    assert invoice.number == expected
+    assert Invoice.objects.get(pk=invoice.pk).number == expected
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_on_postgresql_numbering_is_one_statement_once_the_series_exists(organisation):
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import loaded_company_settings
+
+    services.assign_invoice_number(invoice=InvoiceFactory(organisation=organisation))
+    # Loaded as generation loads it: customer, settings and lines with the invoice.
+    invoice = Invoice.objects.for_generation().get(pk=InvoiceFactory(organisation=organisation).pk)
+    company = loaded_company_settings(invoice.organisation)
+
+    with CaptureQueriesContext(connection) as queries:
+        numbered = services.assign_invoice_number(invoice=invoice, company=company)
+
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    stored = Invoice.objects.get(pk=invoice.pk)
+    assert numbered.number == stored.number
+    assert (stored.issue_date, stored.due_date) == (numbered.issue_date, numbered.due_date)
+    assert stored.seller == numbered.seller
+    assert stored.buyer == numbered.buyer
+    assert stored.seller["legal_name"] == "Atelier Test SARL"
+    assert stored.total_incl_vat == numbered.total_incl_vat > 0
+    assert stored.updated_at == numbered.updated_at
+
+
+def _race(targets: list[Invoice]) -> tuple[list[str], list[BaseException]]:
+    """Number each target in a thread of its own, all at once: the numbers they got."""
+    start = threading.Barrier(len(targets))
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def issue(invoice: Invoice) -> None:
+        try:
+            start.wait(timeout=30)
+            numbered = services.assign_invoice_number(invoice=invoice, today=date(2026, 6, 15))
+            numbers.append(numbered.number or "")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=(invoice,)) for invoice in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return numbers, errors
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_numberings_once_the_series_exists_are_consecutive(organisation):
+    services.assign_invoice_number(
+        invoice=InvoiceFactory(organisation=organisation), today=date(2026, 6, 15)
+    )
+    invoices = [InvoiceFactory(organisation=organisation) for _ in range(40)]
+
+    got, errors = _race(invoices)
+
+    assert not errors, errors
+    assert sorted(got) == [f"F-2026-{n:06d}" for n in range(2, 42)]
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"F-2026-{n:06d}" for n in range(1, 42)]
+    assert NumberSequence.objects.get(organisation=organisation, year=2026).last_value == 41
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_twenty_callers_numbering_the_same_invoice_at_once_take_one_number(organisation):
+    services.assign_invoice_number(
+        invoice=InvoiceFactory(organisation=organisation), today=date(2026, 6, 15)
+    )
+    invoice = InvoiceFactory(organisation=organisation)
+    copies = [Invoice.objects.get(pk=invoice.pk) for _ in range(20)]  # each unnumbered
+
+    got, errors = _race(copies)
+
+    assert not errors, errors
+    assert got == ["F-2026-000002"] * 20
+    assert Invoice.objects.get(pk=invoice.pk).number == "F-2026-000002"
+    assert NumberSequence.objects.get(organisation=organisation, year=2026).last_value == 2
