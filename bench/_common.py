@@ -6,6 +6,7 @@ PostgreSQL), so a benchmark must never write a million rows into a real database
 """
 
 import email
+import email.parser
 import email.policy
 import os
 import signal
@@ -87,15 +88,22 @@ def database_url() -> str:
     )
 
 
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+
+
 @dataclass
 class Sink:
-    """An SMTP server's handler that keeps the Message-ID of each message it accepted."""
+    """An SMTP server's handler that keeps the Message-ID of each message it accepted.
+
+    It stands in for a remote server but shares the machine's cores with what is measured,
+    so it reads the headers only (a full MIME parse with the default policy cost ~2.5 ms
+    of CPU per message, the PDF attachment included)."""
 
     message_ids: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        parsed = _HEADERS.parsebytes(envelope.content)
         with self.lock:
             self.message_ids.append(str(parsed["Message-ID"]))
             return f"250 2.0.0 Ok: queued as B{len(self.message_ids):06d}"
