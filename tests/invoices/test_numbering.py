@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from activity.errors import MissingData, Unreachable
 from invoices import services
@@ -124,34 +124,42 @@ def test_a_failed_then_retried_generation_keeps_its_number(organisation, setting
     assert int(following.number[-6:]) == int(numbered.number[-6:]) + 1
 
 
+def _race(targets: list[Invoice]) -> tuple[list[str], list[BaseException]]:
+    """Number each target in a thread of its own, all at once: the numbers they got."""
+    start = threading.Barrier(len(targets))
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def issue(invoice: Invoice) -> None:
+        try:
+            start.wait(timeout=30)
+            numbered = services.assign_invoice_number(invoice=invoice, today=date(2026, 6, 15))
+            numbers.append(numbered.number or "")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=(invoice,)) for invoice in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return numbers, errors
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_fifty_simultaneous_generations_get_fifty_consecutive_numbers(organisation):
     invoices = [InvoiceFactory(organisation=organisation) for _ in range(50)]
     # No series row yet: the first 50 issuers also race to create it.
     assert not NumberSequence.objects.exists()
-    start = threading.Barrier(len(invoices))
-    errors: list[BaseException] = []
 
-    def issue(invoice: Invoice) -> None:
-        try:
-            start.wait(timeout=30)
-            services.assign_invoice_number(invoice=invoice, today=date(2026, 6, 15))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=issue, args=(invoice,)) for invoice in invoices]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    got, errors = _race(invoices)
 
     assert not errors, errors
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
-    assert numbers == [f"F-2026-{n:06d}" for n in range(1, 51)]
+    assert numbers == sorted(got) == [f"F-2026-{n:06d}" for n in range(1, 51)]
     assert NumberSequence.objects.get(organisation=organisation, year=2026).last_value == 50
 
 
@@ -234,30 +242,6 @@ def test_on_postgresql_numbering_is_one_statement_once_the_series_exists(organis
     assert stored.seller["legal_name"] == "Atelier Test SARL"
     assert stored.total_incl_vat == numbered.total_incl_vat > 0
     assert stored.updated_at == numbered.updated_at
-
-
-def _race(targets: list[Invoice]) -> tuple[list[str], list[BaseException]]:
-    """Number each target in a thread of its own, all at once: the numbers they got."""
-    start = threading.Barrier(len(targets))
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-
-    def issue(invoice: Invoice) -> None:
-        try:
-            start.wait(timeout=30)
-            numbered = services.assign_invoice_number(invoice=invoice, today=date(2026, 6, 15))
-            numbers.append(numbered.number or "")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=issue, args=(invoice,)) for invoice in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return numbers, errors
 
 
 @postgresql_only
