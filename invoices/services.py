@@ -111,12 +111,11 @@ def assign_invoice_number(
     The invoice is numbered from the object the caller loaded (its customer, lines and
     company settings are not read again); one numbered by an earlier attempt is returned
     as stored. On PostgreSQL, once its year's series exists, in one statement
-    (``numbering.number_in_one_statement``); else with the rows locked one by one."""
-    if invoice.number:  # numbers are never taken back (models.Invoice.save, migration 0003)
-        return invoice
+    (``numbering.number_in_one_statement``); else with the rows locked one by one. The
+    database decides: a number the object holds may come from a rolled-back transaction."""
     company = company or company_settings_for(invoice.organisation)
     today = today or timezone.localdate()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not invoice.number:
         fields = _issued_fields(invoice, company, today)
         number = number_in_one_statement(
             invoice, kind="invoice", prefix=company.invoice_prefix, year=today.year, fields=fields
@@ -157,7 +156,14 @@ def _assign_invoice_number_locked(
         .get()
     )
     if number:
-        return Invoice.objects.for_generation().get(pk=invoice.pk)
+        return (
+            invoice
+            if invoice.number == number
+            else Invoice.objects.for_generation().get(pk=invoice.pk)
+        )
+    if invoice.number:
+        # Numbered in memory by a transaction that rolled back: start again from the row.
+        invoice = Invoice.objects.for_generation().get(pk=invoice.pk)
     fields = _issued_fields(invoice, company, today)
     for name, value in fields.items():
         setattr(invoice, name, value)

@@ -1,11 +1,14 @@
 """Gapless invoice numbering: one series per organisation and year, never a gap or a twin."""
 
+import contextlib
 import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from activity.errors import MissingData, Unreachable
 from invoices import services
@@ -274,5 +277,93 @@ def test_twenty_callers_numbering_the_same_invoice_at_once_take_one_number(organ
 
     assert not errors, errors
     assert got == ["F-2026-000002"] * 20
+    assert Invoice.objects.get(pk=invoice.pk).number == "F-2026-000002"
+    assert NumberSequence.objects.get(organisation=organisation, year=2026).last_value == 2
+
+
+@pytest.mark.django_db
+def test_a_number_rolled_back_with_its_transaction_is_not_trusted_from_memory(organisation):
+    invoice = Invoice.objects.for_generation().get(pk=InvoiceFactory(organisation=organisation).pk)
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        services.assign_invoice_number(invoice=invoice, today=date(2026, 3, 2))
+        raise RuntimeError("the caller's transaction fails after numbering")
+    assert invoice.number == "F-2026-000001"  # still in memory, not in the database
+
+    again = services.assign_invoice_number(invoice=invoice, today=date(2026, 3, 2))
+    other = services.assign_invoice_number(
+        invoice=InvoiceFactory(organisation=organisation), today=date(2026, 3, 2)
+    )
+
+    assert Invoice.objects.get(pk=invoice.pk).number == again.number == "F-2026-000001"
+    assert other.number == "F-2026-000002"
+
+
+def _waiting_on_a_lock(timeout: float = 10) -> None:
+    """Until another session waits for a row lock (what the test expects it to do)."""
+
+    def waiting() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    wait_for(waiting, timeout=timeout)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("other_commits", [True, False])
+def test_a_numbering_waits_for_the_invoice_lock_and_then_reads_what_the_holder_did(
+    organisation, other_commits
+):
+    """Another transaction holds the invoice row (numbering it): our single statement waits
+    for it before touching the series, then takes no number if the invoice got one, or
+    numbers it if that transaction rolled back."""
+    services.assign_invoice_number(
+        invoice=InvoiceFactory(organisation=organisation), today=date(2026, 6, 15)
+    )
+    invoice = InvoiceFactory(organisation=organisation)
+    unnumbered = Invoice.objects.get(pk=invoice.pk)
+    holder = psycopg.connect(
+        **{
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key in {"host", "port", "user", "password", "dbname"}
+        }
+    )
+    try:
+        holder.execute("SELECT id FROM invoices_invoice WHERE id = %s FOR UPDATE", (invoice.pk,))
+        result: dict[str, Any] = {}
+
+        def number() -> None:
+            try:
+                result["invoice"] = services.assign_invoice_number(
+                    invoice=unnumbered, today=date(2026, 6, 15)
+                )
+            except BaseException as exc:  # reported below
+                result["error"] = exc
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=number)
+        thread.start()
+        _waiting_on_a_lock()
+        holder.execute(
+            "UPDATE invoices_numbersequence SET last_value = last_value + 1 "
+            "WHERE organisation_id = %s AND kind = 'invoice' AND year = 2026",
+            (organisation.pk,),
+        )
+        holder.execute(
+            "UPDATE invoices_invoice SET number = 'F-2026-000002' WHERE id = %s", (invoice.pk,)
+        )
+        if other_commits:
+            holder.commit()
+        else:
+            holder.rollback()
+        thread.join(timeout=30)
+    finally:
+        holder.close()
+
+    assert "error" not in result, result.get("error")
+    assert result["invoice"].number == "F-2026-000002"
     assert Invoice.objects.get(pk=invoice.pk).number == "F-2026-000002"
     assert NumberSequence.objects.get(organisation=organisation, year=2026).last_value == 2
