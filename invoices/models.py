@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -362,6 +362,14 @@ class Invoice(TrackedRecord):
 
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
+        self._remember_issued_state()
+
+    def hold_stored_number(self, number: str, stored: Mapping[str, Any]) -> None:
+        """Hold what a numbering wrote to the row without a save (its number, with
+        ``stored``: dates, parties, totals): frozen from here on, as after a save."""
+        for name, value in stored.items():
+            setattr(self, name, value)
+        self.number = number
         self._remember_issued_state()
 
     def _remember_issued_state(self) -> None:

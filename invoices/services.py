@@ -121,10 +121,7 @@ def assign_invoice_number(
             invoice, kind="invoice", prefix=company.invoice_prefix, year=today.year, fields=fields
         )
         if number:
-            for name, value in fields.items():
-                setattr(invoice, name, value)
-            invoice.number = number
-            invoice._remember_issued_state()  # frozen from here on, as after a save
+            invoice.hold_stored_number(number, fields)
             return invoice
     return _assign_invoice_number_locked(invoice, company, today)
 
