@@ -1,4 +1,5 @@
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, NoReturn, Self, TypeVar, cast
 
@@ -257,6 +258,13 @@ class Alert(NamesRecord, models.Model):
 
 
 _R = TypeVar("_R", bound="TrackedRecord", covariant=True)
+
+# Set by the runner (activity.runner) while a service works on a record: called with each
+# record that ``mark_succeeded`` moves, inside that change's transaction, so that the
+# attempt's success is written to the Activity Log if and only if it is committed.
+attempt_succeeded: ContextVar["Callable[[TrackedRecord], None] | None"] = ContextVar(
+    "attempt_succeeded", default=None
+)
 
 
 def _keep_in_step(
@@ -565,9 +573,10 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
         **fields: object,
     ) -> bool:
         """The work is done: to ``status`` from ``from_statuses`` (default: running), with
-        the last error cleared."""
-        return (
-            self._move(
+        the last error cleared. While the runner works on the record, its success entry is
+        written in the same transaction (``attempt_succeeded``)."""
+        with transaction.atomic(savepoint=False):
+            moved = self._move(
                 record,
                 to=status,
                 from_statuses=from_statuses or [self.model.STATUS_RUNNING],
@@ -581,8 +590,11 @@ class TrackedQuerySet(OrganisationQuerySet[_R]):
                     **fields,
                 },
             )
-            is not None
-        )
+            if moved is None:
+                return False
+            if (on_success := attempt_succeeded.get()) is not None:
+                on_success(record)
+            return True
 
     def for_labels(self) -> Self:
         """What ``str(record)`` needs, fetched with the records (override to add joins)."""

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 
 from . import holds, processes, services
 from .errors import AutomationError, Unreachable, classify
-from .models import Cause, Event, Level, TrackedRecord, Trigger
+from .models import ActivityLog, Cause, Event, Level, TrackedRecord, Trigger, attempt_succeeded
 from .signals import automation_retried, automation_succeeded
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,29 @@ def _run(task: Task, process: str, record_id: int) -> None:
         worker=worker,
     )
     started = time.monotonic()
+    # The success entry and the alerts' resolution are written by the service's own
+    # mark_succeeded, in its transaction: a worker that dies between the two can leave
+    # neither a success without its entry nor an entry without its success.
+    success: list[ActivityLog] = []
+
+    def succeeded(done: TrackedRecord) -> None:
+        if success or type(done) is not model or done.pk != record_id:
+            return
+        success.append(
+            services.log_event(
+                record=done,
+                process=process,
+                event=Event.SUCCEEDED,
+                attempt=done.attempts,
+                trigger=trigger,
+                task_id=task_id,
+                worker=worker,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+        )
+        services.resolve_alerts(record=done)
+
+    token = attempt_succeeded.set(succeeded)
     try:
         finished = declared.execute(record)
         if isinstance(finished, model) and finished.pk == record.pk:
@@ -138,22 +161,27 @@ def _run(task: Task, process: str, record_id: int) -> None:
         if error.cause == Cause.INTERNAL:
             logger.exception("%s #%s: internal error", process, record_id)
     else:
-        duration_ms = int((time.monotonic() - started) * 1000)
-        entry = services.log_event(
-            record=record,
-            process=process,
-            event=Event.SUCCEEDED,
-            attempt=record.attempts,
-            trigger=trigger,
-            task_id=task_id,
-            worker=worker,
-            duration_ms=duration_ms,
-        )
-        services.resolve_alerts(record=record)
+        if success:
+            entry = success[0]
+        else:
+            # Moved out of running by other means than mark_succeeded (a transition).
+            entry = services.log_event(
+                record=record,
+                process=process,
+                event=Event.SUCCEEDED,
+                attempt=record.attempts,
+                trigger=trigger,
+                task_id=task_id,
+                worker=worker,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            services.resolve_alerts(record=record)
         automation_succeeded.send(
             sender=model, record=record, process=process, entry=entry, recovered=had_failed
         )
         return
+    finally:
+        attempt_succeeded.reset(token)
 
     duration_ms = int((time.monotonic() - started) * 1000)
     if isinstance(error, Unreachable) and error.service == "database":

@@ -281,3 +281,76 @@ def test_a_record_that_breaks_the_contract_stops_the_start(shipping):
 
     # the running status is not a choice, the manager is not a TrackedQuerySet, no URL
     assert ids == ["activity.E002", "activity.E004", "activity.E006"]
+
+
+class _WorkerKilled(BaseException):
+    """What the runner never catches: the process ends (a kill, an out-of-memory)."""
+
+
+def _ship_then_die(parcel: Parcel) -> None:
+    assert Parcel.objects.mark_succeeded(parcel, status=Parcel.Status.SHIPPED)
+    raise _WorkerKilled
+
+
+def test_a_success_is_logged_with_its_commit_even_if_the_worker_dies_right_after(
+    shipping, organisation
+):
+    dying = _declared_returning("parcel_ship_then_die", _ship_then_die)
+    parcel = _queued(organisation, address="1 rue de la Paix")
+    try:
+        with pytest.raises(_WorkerKilled):
+            dying.task.apply(args=[parcel.pk], task_id=parcel.task_id, throw=True)
+    finally:
+        processes.forget("parcel_ship_then_die")
+
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.SHIPPED
+    assert _events(parcel) == [Event.QUEUED, Event.STARTED, Event.SUCCEEDED]
+    succeeded = ActivityLog.objects.for_record(parcel).get(event=Event.SUCCEEDED)
+    assert (succeeded.attempt, succeeded.task_id) == (1, parcel.task_id)
+    assert succeeded.duration_ms is not None
+
+
+def _ship_then_roll_back(parcel: Parcel) -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert Parcel.objects.mark_succeeded(parcel, status=Parcel.Status.SHIPPED)
+        raise RuntimeError("the caller's transaction fails after the change")
+
+
+def test_a_success_rolled_back_leaves_no_success_entry(shipping, organisation):
+    rolled_back = _declared_returning("parcel_ship_roll_back", _ship_then_roll_back)
+    try:
+        parcel = _run(rolled_back, _queued(organisation, address="1 rue de la Paix"))
+    finally:
+        processes.forget("parcel_ship_roll_back")
+
+    assert parcel.status == Parcel.Status.FAILED
+    assert _events(parcel) == [Event.QUEUED, Event.STARTED, Event.FAILED]
+
+
+def _ship_by_transition(parcel: Parcel) -> None:
+    assert Parcel.objects.transition(
+        parcel, to=Parcel.Status.SHIPPED, from_statuses=[Parcel.Status.SHIPPING]
+    )
+
+
+def test_a_service_ending_with_a_transition_is_logged_once_by_the_runner(shipping, organisation):
+    by_transition = _declared_returning("parcel_ship_by_transition", _ship_by_transition)
+    parcel = _queued(organisation, address="")
+    parcel = _run(shipping, parcel)  # fails: no address, with an alert
+    assert Alert.objects.open().filter(object_id=parcel.pk).exists()
+    Parcel.objects.filter(pk=parcel.pk).update(address="1 rue de la Paix")
+    parcel.refresh_from_db()
+    assert activity.queue_record(record=parcel, from_statuses=(Parcel.Status.FAILED,))
+    parcel.refresh_from_db()
+    try:
+        parcel = _run(by_transition, parcel)
+    finally:
+        processes.forget("parcel_ship_by_transition")
+
+    assert parcel.status == Parcel.Status.SHIPPED
+    assert _events(parcel)[-2:] == [Event.STARTED, Event.SUCCEEDED]
+    assert _events(parcel).count(Event.SUCCEEDED) == 1
+    assert not Alert.objects.open().filter(object_id=parcel.pk).exists()

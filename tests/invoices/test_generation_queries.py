@@ -19,10 +19,10 @@ pytestmark = pytest.mark.django_db
 # receiver read), then its lines; the number (on PostgreSQL one statement that locks the
 # invoice row, takes the series' next value and stores it: invoices.numbering; elsewhere
 # savepoint, invoice row lock, the series' UPDATE … RETURNING, invoice UPDATE, release);
-# generated (one UPDATE, which reads back the amount the dashboard adds up); the runner's
-# success entry and alert resolution (the service hands back the invoice as generated: no
-# refresh); the dashboard's counters (an INSERT as the invoice starts, another as it is
-# generated).
+# generated (one UPDATE, which reads back the amount the dashboard adds up) with, in its
+# transaction, the runner's success entry and alert resolution (the service hands back the
+# invoice as generated: no refresh); the dashboard's counters (an INSERT as the invoice
+# starts, another as it is generated).
 STATEMENTS = 10 if connection.vendor == "postgresql" else 14
 
 
