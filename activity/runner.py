@@ -122,22 +122,23 @@ def _run(task: Task, process: str, record_id: int) -> None:
     # neither a success without its entry nor an entry without its success.
     success: list[ActivityLog] = []
 
-    def succeeded(done: TrackedRecord) -> None:
-        if success or type(done) is not model or done.pk != record_id:
-            return
-        success.append(
-            services.log_event(
-                record=done,
-                process=process,
-                event=Event.SUCCEEDED,
-                attempt=done.attempts,
-                trigger=trigger,
-                task_id=task_id,
-                worker=worker,
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
+    def log_success(done: TrackedRecord) -> ActivityLog:
+        entry = services.log_event(
+            record=done,
+            process=process,
+            event=Event.SUCCEEDED,
+            attempt=done.attempts,
+            trigger=trigger,
+            task_id=task_id,
+            worker=worker,
+            duration_ms=int((time.monotonic() - started) * 1000),
         )
         services.resolve_alerts(record=done)
+        return entry
+
+    def succeeded(done: TrackedRecord) -> None:
+        if not success and type(done) is model and done.pk == record_id:
+            success.append(log_success(done))
 
     token = attempt_succeeded.set(succeeded)
     try:
@@ -161,21 +162,8 @@ def _run(task: Task, process: str, record_id: int) -> None:
         if error.cause == Cause.INTERNAL:
             logger.exception("%s #%s: internal error", process, record_id)
     else:
-        if success:
-            entry = success[0]
-        else:
-            # Moved out of running by other means than mark_succeeded (a transition).
-            entry = services.log_event(
-                record=record,
-                process=process,
-                event=Event.SUCCEEDED,
-                attempt=record.attempts,
-                trigger=trigger,
-                task_id=task_id,
-                worker=worker,
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
-            services.resolve_alerts(record=record)
+        # Unless moved out of running by other means than mark_succeeded (a transition).
+        entry = success[0] if success else log_success(record)
         automation_succeeded.send(
             sender=model, record=record, process=process, entry=entry, recovered=had_failed
         )
