@@ -13,6 +13,7 @@ import random
 import socket
 import time
 from datetime import timedelta
+from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -107,15 +108,20 @@ def _run(task: Task, process: str, record_id: int) -> None:
     if _wait_for_open_circuit(record, process, task_id, worker, trigger):
         return
     had_failed = bool(record.last_cause)
-    services.log_event(
-        record=record,
-        process=process,
-        event=Event.STARTED,
-        attempt=record.attempts,
-        trigger=trigger,
-        task_id=task_id,
-        worker=worker,
-    )
+
+    def log(event: str, done: TrackedRecord, **more: Any) -> ActivityLog:
+        return services.log_event(
+            record=done,
+            process=process,
+            event=event,
+            attempt=done.attempts,
+            trigger=trigger,
+            task_id=task_id,
+            worker=worker,
+            **more,
+        )
+
+    log(Event.STARTED, record)
     started = time.monotonic()
     # The success entry and the alerts' resolution are written by the service's own
     # mark_succeeded, in its transaction: a worker that dies between the two can leave
@@ -123,16 +129,8 @@ def _run(task: Task, process: str, record_id: int) -> None:
     success: list[ActivityLog] = []
 
     def log_success(done: TrackedRecord) -> ActivityLog:
-        entry = services.log_event(
-            record=done,
-            process=process,
-            event=Event.SUCCEEDED,
-            attempt=done.attempts,
-            trigger=trigger,
-            task_id=task_id,
-            worker=worker,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+        duration_ms = int((time.monotonic() - started) * 1000)
+        entry = log(Event.SUCCEEDED, done, duration_ms=duration_ms)
         services.resolve_alerts(record=done)
         return entry
 
