@@ -124,8 +124,8 @@ def _run(task: Task, process: str, record_id: int) -> None:
     log(Event.STARTED, record)
     started = time.monotonic()
     # The success entry and the alerts' resolution are written by the service's own
-    # mark_succeeded, in its transaction: a worker that dies between the two can leave
-    # neither a success without its entry nor an entry without its success.
+    # mark_succeeded, in its transaction: a worker killed right after the commit leaves no
+    # success without its entry, and a success rolled back leaves no entry.
     success: list[ActivityLog] = []
 
     def log_success(done: TrackedRecord) -> ActivityLog:
