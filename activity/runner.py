@@ -126,7 +126,7 @@ def _run(task: Task, process: str, record_id: int) -> None:
     # The success entry and the alerts' resolution are written by the service's own
     # mark_succeeded, in its transaction: a worker killed right after the commit leaves no
     # success without its entry, and a success rolled back leaves no entry.
-    success: list[ActivityLog] = []
+    logged: ActivityLog | None = None
 
     def log_success(done: TrackedRecord) -> ActivityLog:
         duration_ms = int((time.monotonic() - started) * 1000)
@@ -135,8 +135,9 @@ def _run(task: Task, process: str, record_id: int) -> None:
         return entry
 
     def succeeded(done: TrackedRecord) -> None:
-        if not success and type(done) is model and done.pk == record_id:
-            success.append(log_success(done))
+        nonlocal logged
+        if logged is None and type(done) is model and done.pk == record_id:
+            logged = log_success(done)
 
     token = attempt_succeeded.set(succeeded)
     try:
@@ -161,7 +162,7 @@ def _run(task: Task, process: str, record_id: int) -> None:
             logger.exception("%s #%s: internal error", process, record_id)
     else:
         # Unless moved out of running by other means than mark_succeeded (a transition).
-        entry = success[0] if success else log_success(record)
+        entry = logged or log_success(record)
         automation_succeeded.send(
             sender=model, record=record, process=process, entry=entry, recovered=had_failed
         )

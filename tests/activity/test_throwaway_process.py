@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import checks
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.urls import reverse
 
 from activity import processes
@@ -312,8 +312,6 @@ def test_a_success_is_logged_with_its_commit_even_if_the_worker_dies_right_after
 
 
 def _ship_then_roll_back(parcel: Parcel) -> None:
-    from django.db import transaction
-
     with transaction.atomic():
         assert Parcel.objects.mark_succeeded(parcel, status=Parcel.Status.SHIPPED)
         raise RuntimeError("the caller's transaction fails after the change")
