@@ -54,9 +54,13 @@ format: venv
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
+# The suite runs in one process per core, at most four (pytest-xdist): each has its own
+# test database, queue, Celery worker and media folder; an idle process takes tests queued
+# for another (worksteal). TEST_PROCESSES=0 runs it in one.
+TEST_PROCESSES ?= auto
 test: venv messages lint typecheck
 	@$(PY) manage.py makemigrations --check --dry-run -v0
-	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(VENV)/bin/pytest -n $(TEST_PROCESSES) --maxprocesses=4 --dist worksteal $(PYTEST_ARGS)
 
 # Benchmarks on DATABASE_URL (each in a throwaway database it creates and drops), then
 # issue 15's figures one per line. BENCH_SCALE=full runs the issue's sizes.
