@@ -8,7 +8,13 @@ class ActivityConfig(AppConfig):
     verbose_name = _("Activity and alerts")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 -- registers the system checks
+        from . import (
+            append_only,
+            checks,  # noqa: F401 -- registers the system checks
+        )
+
+        # The Activity Log's guards below the ORM's queryset methods (and SQLite's trigger).
+        append_only.connect(self)
 
         # Each app declares its processes in <app>/processes.py (activity.processes).
         autodiscover_modules("processes")
