@@ -36,6 +36,15 @@ def _changed(entry: ActivityLog) -> ActivityLog:
     return entry
 
 
+def _upsert(target, entry: ActivityLog):
+    return target.bulk_create(
+        [_copy(entry, message="rewritten")],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["message"],
+    )
+
+
 def _plain(*args) -> QuerySet:
     return QuerySet(ActivityLog)
 
@@ -49,24 +58,8 @@ CHANGES = {
         DATABASE,
         lambda e: _plain().bulk_update([_copy(e, message="rewritten")], ["message"]),
     ),
-    "manager bulk_create update_conflicts": (
-        ORM,
-        lambda e: ActivityLog.objects.bulk_create(
-            [_copy(e, message="rewritten")],
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=["message"],
-        ),
-    ),
-    "plain queryset bulk_create update_conflicts": (
-        DATABASE,
-        lambda e: _plain().bulk_create(
-            [_copy(e, message="rewritten")],
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=["message"],
-        ),
-    ),
+    "manager bulk_create update_conflicts": (ORM, lambda e: _upsert(ActivityLog.objects, e)),
+    "plain queryset bulk_create update_conflicts": (DATABASE, lambda e: _upsert(_plain(), e)),
     # A new instance with an existing entry's id: the database's trigger refuses it.
     "save_base on a copy of an entry": (
         DATABASE,
