@@ -135,7 +135,7 @@ def in_process(organisation, company, samples: int) -> float:
     with CaptureQueriesContext(connection) as queries:
         required()
     assert not queries, f"the required work ran SQL: {[q['sql'] for q in queries]}"
-    # As a started worker does (commbilling.celery): all three are measured with what the
+    # As a started worker does (commbilling.celery): every variant is measured with what the
     # process holds set aside from the garbage collector.
     freeze_long_lived_objects()
     timings: dict[str, list[float]] = {
