@@ -15,18 +15,26 @@ In-process, interleaved, per invoice (median of SAMPLES):
 Then SQL statements per invoice across issue, generation and e-mail, and a batch of BATCH
 invoices through real workers (render ``-c 2`` on the main queue, I/O ``-c 2`` on the
 ``.io`` queue, as in Procfile.dev), generation alone then generation + e-mail to a local
-SMTP server (aiosmtpd), each message checked delivered exactly once.
+SMTP server (aiosmtpd), each message checked delivered exactly once. Last, the batch's
+ceiling: the required work alone in two processes (the machine's two cores), then with
+each invoice e-mailed to the same server over one open connection, no SQL and no
+bookkeeping at all: the best ``batch_rate_vs_limit_ratio`` can be on this machine, for
+any design, while the SMTP server shares its cores.
 """
 
 import contextlib
 import functools
+import multiprocessing
 import statistics
 import sys
 import time
 import uuid
+from email.utils import make_msgid
 
 from _common import Sink, Workers, bench_database, metric, row, smtp_sink
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.smtp import EmailBackend
 from django.db import connection
 from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
@@ -237,6 +245,116 @@ def batch(organisation, company, sink: Sink, count: int, bare_ms: float) -> None
     metric("batch_rate_vs_limit_ratio", email_rate / floor_rate)
 
 
+def _share(
+    work: str, reference, company, count: int, smtp_port: int | None, ready, start, done
+) -> None:
+    """One process's share of the ceiling: ``count`` renders of an invoice already read and
+    numbered (no SQL), ``work`` being "bare" (WeasyPrint alone on its HTML, the floor) or
+    "required" (``render_invoice_pdf``: template, XML, PDF/A-3); each PDF e-mailed over
+    one open SMTP connection when a port is given, as our messages are (HTML and text
+    alternatives, the PDF attached)."""
+    source = pdf.invoice_pdf_source(reference, company)
+
+    def bare() -> bytes:
+        document = source.html_document()
+        return pdf.on_fresh_data_stack(lambda: document.write_pdf(font_config=pdf.font_config()))
+
+    def required() -> bytes:
+        return pdf.render_invoice_pdf(reference, company=company)
+
+    render = bare if work == "bare" else required
+    backend = None
+    if smtp_port:  # Django's own SMTP backend, as an organisation's server is sent to
+        options = {"username": "", "password": "", "use_tls": False, "use_ssl": False}
+        backend = EmailBackend(alias="default", host="127.0.0.1", port=smtp_port, **options)
+        backend.open()
+    ready.put(True)
+    start.wait()
+    for _ in range(count):
+        content = render()
+        if backend is not None:
+            mail = EmailMultiAlternatives(
+                subject=f"Facture {reference.number}",
+                body=EMAIL_TEXT,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=["client@example.com"],
+                headers={"Message-ID": make_msgid(domain="bench.invalid")},
+            )
+            mail.attach_alternative(EMAIL_HTML, "text/html")
+            mail.attach(f"{reference.number}.pdf", content, "application/pdf")
+            assert backend.send_messages([mail]) == 1, "the SMTP server refused a message"
+    if backend is not None:
+        backend.close()
+    done.put(count)
+
+
+# About the size of the automatic e-mail's bodies (emails.services), which the ceiling sends.
+EMAIL_TEXT = "Bonjour,\n\nVeuillez trouver ci-joint votre facture.\n" + "Cordialement.\n" * 20
+EMAIL_HTML = "<p>" + EMAIL_TEXT.replace("\n", "<br>") + "</p>"
+
+
+def ceiling(organisation, company, sink: Sink, port: int, count: int, bare_ms: float) -> None:
+    """The required work of ``count`` invoices in two processes (forked: they inherit the
+    invoice and the warmed-up renderer), alone then each e-mailed; wall-clock rates."""
+    reference = (
+        Invoice.objects.for_generation().filter(organisation=organisation).exclude(number="")
+    ).first()
+    assert reference is not None, "no numbered invoice to render"
+    connection.close()  # the children run no SQL; nothing of this connection is shared
+    context = multiprocessing.get_context("fork")
+    floor_rate = 2 * 1000 / bare_ms
+    rates = {}
+    one, two = (count // 2,), (count // 2, count - count // 2)
+    variants = (
+        ("bare, one process", "bare", None, one),
+        ("bare, two processes", "bare", None, two),
+        ("required, one process", "required", None, one),
+        ("required, two processes", "required", None, two),
+        ("required + e-mail, two processes", "required", port, two),
+    )
+    for name, work, smtp_port, halves in variants:
+        ready, start, done = context.Queue(), context.Event(), context.Queue()
+        children = [
+            context.Process(
+                target=_share,
+                args=(work, reference, company, n, smtp_port, ready, start, done),
+            )
+            for n in halves
+        ]
+        for child in children:
+            child.start()
+        already = len(sink.message_ids)
+        for _ in children:  # each connected and waiting: the forks are not measured
+            ready.get(timeout=60)
+        started = time.perf_counter()
+        start.set()
+        rendered = sum(done.get(timeout=60 + count * 2.0) for _ in children)
+        elapsed = time.perf_counter() - started
+        for child in children:
+            child.join()
+            assert child.exitcode == 0, f"a {name} process failed"
+        assert rendered == sum(halves)
+        if smtp_port:
+            assert len(sink.message_ids) - already == count, "not every message was delivered"
+        rates[name] = rendered / elapsed
+    print(
+        f"# ceiling: the required work of {count} invoices in two processes, no SQL, "
+        f"no bookkeeping; limit = {floor_rate:.1f}/s"
+    )
+    row("", "invoices / s", "vs limit")
+    for name, rate in rates.items():
+        row(name, f"{rate:.1f}", f"{rate / floor_rate:.2f}")
+    # The limit assumes two processes render twice as fast as one, at the median's pace:
+    # how close WeasyPrint alone comes to it, then the required work, then with e-mail.
+    metric("bare_batch_rate_vs_limit_ratio", rates["bare, two processes"] / floor_rate)
+    metric("two_process_scaling", rates["bare, two processes"] / (2 * rates["bare, one process"]))
+    metric("required_batch_rate_vs_limit_ratio", rates["required, two processes"] / floor_rate)
+    metric(
+        "required_batch_email_rate_vs_limit_ratio",
+        rates["required + e-mail, two processes"] / floor_rate,
+    )
+
+
 def main(count: int, samples: int) -> None:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
@@ -260,6 +378,7 @@ def main(count: int, samples: int) -> None:
                 batch(organisation, company, sink, count, bare_ms)
             finally:
                 workers.stop()
+            ceiling(organisation, company, sink, port, count, bare_ms)
     finally:
         controller.stop()
         with app.connection_for_write() as conn:

@@ -32,6 +32,13 @@ METRICS = [
     "pipeline_vs_same_file_ratio",
     "required_vs_bare_ratio",
     "naive_vs_required_speedup",
+    # The batch's ceiling (bench/pipeline.py): WeasyPrint alone, then the required work,
+    # then with each PDF e-mailed, in two processes with no SQL and no bookkeeping, against
+    # the same limit as batch_rate_vs_limit_ratio (the best it can be, for any design).
+    "bare_batch_rate_vs_limit_ratio",
+    "two_process_scaling",
+    "required_batch_rate_vs_limit_ratio",
+    "required_batch_email_rate_vs_limit_ratio",
 ]
 SCALES = {
     # script: arguments
