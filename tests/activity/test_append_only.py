@@ -10,9 +10,7 @@ from tests.factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
-)
+postgresql_only = pytest.mark.postgresql(reason="the trigger exists on PostgreSQL only")
 
 
 @pytest.fixture

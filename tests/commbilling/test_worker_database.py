@@ -15,9 +15,7 @@ from tests.factories import InvoiceFactory
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.worker,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="server-side connections need PostgreSQL"
-    ),
+    pytest.mark.postgresql(reason="server-side connections need PostgreSQL"),
 ]
 
 

@@ -3,7 +3,7 @@ referring to the invoice it corrects) is transmitted like an invoice, never twic
 its statuses and timeline are shown with it."""
 
 import pytest
-from django.db import connection, models
+from django.db import models
 from django.urls import reverse
 
 from activity import services as activity
@@ -280,7 +280,7 @@ def test_a_credit_note_rejected_for_the_buyers_siren_is_fixed_and_deposited_once
     )
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+@pytest.mark.postgresql(reason="the trigger is PostgreSQL's")
 def test_only_the_retake_may_change_an_issued_credit_notes_parties(platform_org):
     from django.db import DatabaseError, transaction
 

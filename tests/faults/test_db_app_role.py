@@ -14,7 +14,7 @@ from django.db import connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="database roles: PostgreSQL"),
+    pytest.mark.postgresql(reason="database roles: PostgreSQL"),
 ]
 
 LOG = "activity_activitylog"

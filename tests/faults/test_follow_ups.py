@@ -9,7 +9,6 @@ connection would; nothing of ours is replaced."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import CompanySettings
@@ -29,9 +28,7 @@ from .db_faults import inserts_failing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="connection-class errors need PostgreSQL"
-)
+postgres_only = pytest.mark.postgresql(reason="connection-class errors need PostgreSQL")
 
 
 @pytest.fixture

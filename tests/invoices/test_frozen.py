@@ -14,9 +14,7 @@ from tests.invoices.helpers import generate_now
 
 pytestmark = pytest.mark.django_db
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
-)
+postgresql_only = pytest.mark.postgresql(reason="the trigger exists on PostgreSQL only")
 
 
 @pytest.fixture

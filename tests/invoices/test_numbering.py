@@ -16,9 +16,7 @@ from invoices.models import Invoice, NumberSequence
 from tests.conftest import wait_for
 from tests.factories import InvoiceFactory, OrganisationFactory
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL"
-)
+postgresql_only = pytest.mark.postgresql(reason="real concurrent transactions need PostgreSQL")
 
 
 def _generating(invoice: Invoice) -> Invoice:

@@ -45,7 +45,7 @@ def test_the_orm_still_refuses_to_change_the_buyer_otherwise(issued):
         Invoice.objects.filter(pk=issued.pk).update(buyer={})
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+@pytest.mark.postgresql(reason="the trigger is PostgreSQL's")
 def test_sql_after_a_retake_in_the_same_transaction_is_refused_again(issued):
     customer = issued.customer
     customer.legal_name = "Client renommé SAS"
