@@ -265,8 +265,15 @@ def _share(
     render = bare if work == "bare" else required
     backend = None
     if smtp_port:  # Django's own SMTP backend, as an organisation's server is sent to
-        options = {"username": "", "password": "", "use_tls": False, "use_ssl": False}
-        backend = EmailBackend(alias="default", host="127.0.0.1", port=smtp_port, **options)
+        backend = EmailBackend(
+            alias="default",
+            host="127.0.0.1",
+            port=smtp_port,
+            username="",
+            password="",
+            use_tls=False,
+            use_ssl=False,
+        )
         backend.open()
     ready.put(True)
     start.wait()
