@@ -35,6 +35,8 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
 
 class CompanySettingsAdminForm(WriteOnlySecretsMixin, forms.ModelForm):
     secret_fields = CompanySettingsForm.secret_fields
+    secret_endings = CompanySettingsForm.secret_endings
+    secret_destinations = CompanySettingsForm.secret_destinations
 
     class Meta:
         model = CompanySettings

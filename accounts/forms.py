@@ -13,6 +13,11 @@ from .models import CompanySettings
 
 class CompanySettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
     secret_fields = ("smtp_password", "provider_api_key")
+    secret_endings = ("provider_api_key",)
+    secret_destinations = {
+        "smtp_password": ("smtp_host", "smtp_port", "smtp_username"),
+        "provider_api_key": ("payment_provider", "provider_api_base"),
+    }
 
     class Meta:
         model = CompanySettings

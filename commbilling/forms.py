@@ -17,6 +17,7 @@ or ``formfield_callback = localized_formfield`` in Meta for every DecimalField o
 The admin uses DecimalField for every model DecimalField (commbilling.apps).
 """
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -121,12 +122,20 @@ class WriteOnlySecretsMixin(forms.ModelForm):
     """Secrets (passwords, API keys) are written, never shown back.
 
     The page never carries the stored value, not even in a hidden or read-only field: the
-    field is empty, its help says whether a value is set (and its last four characters for
-    long keys, so that an administrator can tell which key it is), and leaving it empty
-    keeps the stored value. List the model's secret fields in ``secret_fields``.
+    field is empty, its help says whether a value is set (and, for the API keys listed in
+    ``secret_endings``, its last four characters, so that an administrator can tell which
+    key it is; never for a password), and leaving it empty keeps the stored value. List the
+    model's secret fields in ``secret_fields``.
+
+    ``secret_destinations`` names, for a secret sent to a server, the fields that say which
+    server and which account: when one of them changes and no new secret is typed, the
+    stored one is cleared, not kept: it would otherwise go to a server it was never meant
+    for (someone changing the SMTP host would receive the stored password at their own).
     """
 
     secret_fields: tuple[str, ...] = ()
+    secret_endings: tuple[str, ...] = ()
+    secret_destinations: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,28 +147,48 @@ class WriteOnlySecretsMixin(forms.ModelForm):
                 render_value=False, attrs={"autocomplete": "new-password"}
             )
             field.required = False
-            field.help_text = secret_status(getattr(self.instance, name, ""))
+            field.help_text = secret_status(
+                getattr(self.instance, name, ""),
+                show_end=name in self.secret_endings,
+                destinations=[
+                    str(self.fields[other].label)
+                    for other in self.secret_destinations.get(name, ())
+                    if other in self.fields
+                ],
+            )
             self.initial[name] = ""
 
     def _post_clean(self) -> None:
         for name in self.secret_fields:
             if name in self.fields and not self.cleaned_data.get(name):
-                # Empty means "keep": the stored value never made the round trip.
-                self.cleaned_data[name] = getattr(self.instance, name, "")
+                moved = set(self.secret_destinations.get(name, ())) & set(self.changed_data)
+                # Empty means "keep": the stored value never made the round trip; unless
+                # where it goes changed.
+                self.cleaned_data[name] = "" if moved else getattr(self.instance, name, "")
         # Private in Django (runs after clean(), builds the instance): django-stubs omit it.
         super()._post_clean()  # type: ignore[misc]  # see above
 
 
-def secret_status(value: str) -> str:
+def secret_status(value: str, *, show_end: bool = False, destinations: Sequence[str] = ()) -> str:
     """What a page may say about a stored secret."""
     if not value:
         return str(_("Not set. Type a value to set it."))
-    if len(value) >= 16:
-        return str(
-            _(
-                "••• set, ends with …%(end)s. "
-                "Type a new value to replace it; leave empty to keep it."
-            )
-            % {"end": value[-4:]}
+    if destinations:
+        cleared = " " + str(
+            _("Changing %(fields)s clears it unless you type it again.")
+            % {"fields": ", ".join(destinations)}
         )
-    return str(_("••• set. Type a new value to replace it; leave empty to keep it."))
+    else:
+        cleared = ""
+    if show_end and len(value) >= 16:
+        return (
+            str(
+                _(
+                    "••• set, ends with …%(end)s. "
+                    "Type a new value to replace it; leave empty to keep it."
+                )
+                % {"end": value[-4:]}
+            )
+            + cleared
+        )
+    return str(_("••• set. Type a new value to replace it; leave empty to keep it.")) + cleared

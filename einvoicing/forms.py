@@ -9,6 +9,9 @@ class PlatformSettingsForm(WriteOnlySecretsMixin, forms.ModelForm):
     """The platform's API key and webhook secret are written, never shown back."""
 
     secret_fields = ("api_key", "webhook_secret")
+    secret_endings = ("api_key",)
+    # The webhook secret checks what the platform sends us: it goes nowhere.
+    secret_destinations = {"api_key": ("base_url",)}
 
     class Meta:
         model = PlatformSettings

@@ -122,6 +122,7 @@ def test_the_settings_never_show_the_api_key_and_keep_it_when_left_empty(
 ):
     platform = PlatformSettings.for_organisation(organisation)
     platform.api_key = "pa_secret_value"
+    platform.base_url = "https://pa.example/api/"
     platform.save()
 
     page = admin_client_org.get("/einvoicing/settings/").content.decode()
@@ -138,6 +139,27 @@ def test_the_settings_never_show_the_api_key_and_keep_it_when_left_empty(
     platform.refresh_from_db()
     assert (platform.enabled, platform.base_url) == (True, "https://pa.example/api/")
     assert platform.api_key == "pa_secret_value"
+
+
+def test_the_api_key_is_not_kept_for_another_platform_url(admin_client_org, organisation):
+    """Pointing the URL at another server without typing the key again clears it: the
+    stored key never goes to a server it was not typed for. The webhook secret, which
+    checks what the platform sends, stays."""
+    platform = PlatformSettings.for_organisation(organisation)
+    platform.api_key = "pa_secret_value"
+    platform.base_url = "https://pa.example/api/"
+    platform.save()
+    webhook_secret = platform.webhook_secret
+
+    response = admin_client_org.post(
+        "/einvoicing/settings/",
+        {"enabled": "on", "base_url": "https://attacker.example/api/", "api_key": ""},
+    )
+
+    assert response.status_code == 302
+    platform.refresh_from_db()
+    assert (platform.base_url, platform.api_key) == ("https://attacker.example/api/", "")
+    assert platform.webhook_secret == webhook_secret
 
 
 def test_an_accountant_reads_the_settings_but_cannot_change_them(accountant_client):
