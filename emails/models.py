@@ -18,6 +18,15 @@ class EmailMessageQuerySet(TrackedQuerySet):
     def for_labels(self) -> "EmailMessageQuerySet":
         return self.select_related("invoice")
 
+    def visible_to(self, user: Any) -> "EmailMessageQuerySet":
+        """What ``user`` may read in the journal. A support reply is as private as its
+        ticket, which only its requester and support staff see (support.views): of those,
+        an accountant sees the ones sent to them."""
+        if user.has_perm("accounts.work_support_queue"):
+            return self
+        others = Q(kind=EmailMessage.Kind.SUPPORT) & ~Q(recipient=(user.email or "").lower())
+        return self.exclude(others)
+
     def matching(self, text: str) -> "EmailMessageQuerySet":
         text = text.strip()
         if "@" in text:

@@ -40,9 +40,9 @@ LIST_FIELDS = [
 
 def _get_message_for_user(request: OrganisationHttpRequest, pk: int) -> EmailMessage:
     return get_object_or_404(
-        EmailMessage.objects.for_organisation(request.organisation).select_related(
-            "invoice", "customer"
-        ),
+        EmailMessage.objects.for_organisation(request.organisation)
+        .visible_to(request.user)
+        .select_related("invoice", "customer"),
         pk=pk,
     )
 
@@ -59,6 +59,7 @@ def email_list(request: OrganisationHttpRequest) -> TemplateResponse:
     form = EmailFilterForm(request.GET or None)
     emails = form.filter(
         EmailMessage.objects.for_organisation(request.organisation)
+        .visible_to(request.user)
         .select_related("invoice")
         .only(*LIST_FIELDS)
     )

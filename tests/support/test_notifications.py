@@ -92,3 +92,31 @@ def test_the_accountant_receives_the_agents_reply_but_never_a_note(
     assert not any("internal only" in body for body in bodies)
     assert ticket.messages.filter(is_internal=True).count() == 1
     assert EmailMessage.objects.filter(related_id=ticket.pk).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_reply_is_read_in_the_journal_by_its_requester_only(
+    accountant, accountant_client, organisation, support_user
+):
+    """A ticket is private to the accountant who opened it; its reply e-mail too: a
+    colleague of the same organisation finds it neither in the journal nor by its id."""
+    from accounts.models import Role
+    from tests.conftest import _client_for
+    from tests.factories import UserFactory
+
+    ticket = make_ticket(requester=accountant, subject="PDF missing")
+    message = ticket.messages.create(author=support_user, body="PRIVATE-REPLY-BODY-123")
+    email = services.notify_requester(message)
+    colleague = _client_for(UserFactory(organisation=organisation, role=Role.ACCOUNTANT))
+    detail = reverse("emails:detail", args=[email.pk])
+
+    mine = accountant_client.get(detail)
+    assert mine.status_code == 200
+    assert "PRIVATE-REPLY-BODY-123" in mine.content.decode()
+    assert f"/emails/{email.pk}/" in accountant_client.get(reverse("emails:list")).content.decode()
+
+    assert colleague.get(detail).status_code == 404
+    assert colleague.get(reverse("emails:html", args=[email.pk])).status_code == 404
+    journal = colleague.get(reverse("emails:list")).content.decode()
+    assert f"/emails/{email.pk}/" not in journal
+    assert "PRIVATE-REPLY-BODY-123" not in journal
