@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from . import processes, reasons
 from .choices import Cause
@@ -22,6 +22,43 @@ def register_service_label(service: str, label: object) -> None:
     _service_labels[service] = label
 
 
+# Internal failures with a name (a file the platform's schema refused, a worker that kept
+# dying): the error's details carry a ``reason`` code, registered here with what to say
+# (lazy, rendered when read; ``%(name)s`` placeholders take the details' values) and, when
+# it is not "our team has the details", what to do.
+_internal_reasons: dict[str, tuple[object, object | None]] = {}
+
+
+def register_internal_reason(reason: str, text: object, todo: object | None = None) -> None:
+    _internal_reasons[reason] = (text, todo)
+
+
+register_internal_reason(
+    reasons.WORKER_LOST,
+    gettext_lazy(
+        "the worker stopped during each of the last %(attempts)s attempts (stopped, out of "
+        "memory or crashed), so it is no longer retried by itself"
+    ),
+    gettext_lazy("Click %(action)s to run it again; if it stops again, open a support ticket."),
+)
+
+
+class _Details(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def internal_why(details: dict[str, Any]) -> str:
+    """What went wrong inside, in the reader's language: the registered reason's text, else
+    the error's type as recorded."""
+    reason = str(details.get("reason", ""))
+    if reason in _internal_reasons:
+        return str(_internal_reasons[reason][0]) % _Details(details)
+    if details.get("error"):
+        return _("internal error (%(error)s)") % {"error": details["error"]}
+    return _("internal error")
+
+
 def _service_label(service: str) -> str:
     labels = {
         "database": _("the database"),
@@ -29,6 +66,8 @@ def _service_label(service: str) -> str:
         "broker": _("the task broker"),
         "smtp": _("the mail server (SMTP)"),
         "provider": _("the payment provider"),
+        "network": _("the network"),
+        "worker": _("the worker"),
     }
     if service in _service_labels:
         return str(_service_labels[service])
@@ -131,8 +170,22 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
             _("Check the data the refusal names, correct it, then click %(action)s.")
             % {"action": action},
         )
+    reason = str(details.get("reason", ""))
+    if reason in _internal_reasons:
+        todo = _internal_reasons[reason][1]
+        return Explanation(
+            what,
+            _upper_first(internal_why(details)) + ".",
+            str(todo) % {"action": action}
+            if todo
+            else _("Our team has the technical details; open a support ticket if it persists."),
+        )
+    if details.get("error"):
+        why = _("An internal error occurred (%(error)s).") % {"error": details["error"]}
+    else:
+        why = _("An internal error occurred.")
     return Explanation(
         what,
-        _("An internal error occurred (%(error)s).") % {"error": details.get("error", "")},
+        why,
         _("Our team has the technical details; open a support ticket if it persists."),
     )

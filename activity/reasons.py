@@ -19,6 +19,10 @@ TIMEOUT = "timeout"
 NETWORK_UNREACHABLE = "network_unreachable"
 DISCONNECTED = "disconnected"
 TLS_FAILED = "tls_failed"
+TIME_LIMIT = "time_limit"
+# Not a connection's: a record whose worker died during each of its last attempts
+# (activity.messages words it).
+WORKER_LOST = "worker_lost"
 
 TEXTS = {
     HOST_NOT_FOUND: gettext_lazy("host not found: no DNS record for this name"),
@@ -28,6 +32,7 @@ TEXTS = {
     NETWORK_UNREACHABLE: gettext_lazy("network unreachable"),
     DISCONNECTED: gettext_lazy("the connection was closed before the answer"),
     TLS_FAILED: gettext_lazy("the secure connection (TLS) could not be set up"),
+    TIME_LIMIT: gettext_lazy("the attempt ran past its time limit and was stopped"),
 }
 TEXTS_WITH_HOST = {
     HOST_NOT_FOUND: gettext_lazy("host %(host)s not found: no DNS record for this name"),

@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from . import holds, processes, services
+from . import holds, processes, reasons, services
 from .errors import AutomationError, Unreachable, classify
 from .models import ActivityLog, Cause, Event, Level, TrackedRecord, Trigger, attempt_succeeded
 from .signals import automation_retried, automation_succeeded
@@ -89,7 +89,11 @@ def _run(task: Task, process: str, record_id: int) -> None:
         lost = AutomationError(
             f"The worker stopped during each of the last attempts (killed or crashed); "
             f"not retried automatically after {max_attempts} attempts",
-            details={"error": "WorkerLost", "attempts": record.attempts - 1},
+            details={
+                "error": "WorkerLost",
+                "reason": reasons.WORKER_LOST,
+                "attempts": record.attempts - 1,
+            },
         )
         services.record_failure(
             record=record,
@@ -155,7 +159,9 @@ def _run(task: Task, process: str, record_id: int) -> None:
                 f"{record.status}: a service ends with mark_succeeded or raises"
             )
     except SoftTimeLimitExceeded:
-        error: AutomationError = Unreachable("worker", "time limit exceeded")
+        error: AutomationError = Unreachable(
+            "worker", "time limit exceeded", reason=reasons.TIME_LIMIT
+        )
     except Exception as exc:
         error = classify(exc)
         if error.cause == Cause.INTERNAL:

@@ -7,18 +7,34 @@ class EinvoicingConfig(AppConfig):
     verbose_name = _("E-invoicing")
 
     def ready(self) -> None:
-        from activity.messages import register_service_label
+        from activity.messages import register_internal_reason, register_service_label
         from activity.signals import status_changed
         from invoices import extensions
         from invoices.models import Invoice
         from refunds.models import CreditNote
         from refunds.signals import credit_note_issued
 
-        from . import badges, facturx, filters, services
+        from . import badges, facturx, filters, platform, rules, services
 
         # How failures name the services a transmission talks to.
         register_service_label("platform", _("the e-invoicing platform"))
         register_service_label("buyer", _("the buyer"))
+        # … and the internal failures they can end with.
+        register_internal_reason(
+            services.SCHEMA_INVALID,
+            _("the e-invoicing platform found the file invalid against its schema: “%(remote)s”"),
+        )
+        register_internal_reason(
+            services.NO_PDF, _("the credit note %(number)s has no PDF to transmit")
+        )
+        register_internal_reason(
+            rules.RULES_BROKEN,
+            _("the document breaks EN 16931 rules that no field can fix: %(listed)s"),
+        )
+        register_internal_reason(
+            platform.UNEXPECTED_ANSWER,
+            _("the e-invoicing platform gave an unexpected answer (HTTP %(status)s): “%(remote)s”"),
+        )
         # Invoices sits below e-invoicing and never names it: what e-invoicing adds to an
         # invoice is registered here. Every invoice and credit note is a Factur-X …
         extensions.register_pdf_finisher(

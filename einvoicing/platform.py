@@ -23,14 +23,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from activity import reasons
 from activity.errors import AutomationError, OutcomeUnknown, Unreachable
 
 SERVICE = "platform"
+
+# The reason code of an answer the platform's API does not document (worded in apps.py).
+UNEXPECTED_ANSWER = "platform_unexpected_answer"
 
 
 class PlatformDown(Unreachable):
@@ -111,19 +116,36 @@ class HttpPlatform:
         """``sends``: the request changes something at the platform, so a lost answer
         leaves its outcome unknown."""
         lost = OutcomeUnknown if sends else Unreachable
+        # The reason codes say, in the reader's language, what the raw text (kept for
+        # support) says in urllib3's.
+        except_ = {"host": urlsplit(self.base_url).hostname or ""}
         try:
             response = self.session.request(
                 method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs
             )
         except requests.exceptions.ConnectTimeout as exc:
-            raise PlatformDown(SERVICE, f"connection timed out ({exc})") from exc
+            raise PlatformDown(
+                SERVICE, f"connection timed out ({exc})", reason=reasons.TIMEOUT, **except_
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
             # Refused before anything was sent, or dropped after: only the former is safe.
             if _never_connected(exc):
-                raise PlatformDown(SERVICE, f"connection refused ({exc})") from exc
-            raise lost(SERVICE, f"connection lost before the answer ({exc})") from exc
+                raise PlatformDown(
+                    SERVICE,
+                    f"connection refused ({exc})",
+                    reason=_reason(exc, reasons.CONNECTION_REFUSED),
+                    **except_,
+                ) from exc
+            raise lost(
+                SERVICE,
+                f"connection lost before the answer ({exc})",
+                reason=_reason(exc, reasons.DISCONNECTED),
+                **except_,
+            ) from exc
         except requests.exceptions.Timeout as exc:
-            raise lost(SERVICE, f"no answer within {self.timeout:g} s") from exc
+            raise lost(
+                SERVICE, f"no answer within {self.timeout:g} s", reason=reasons.TIMEOUT, **except_
+            ) from exc
         if response.status_code in (401, 403):
             raise self.on_auth_error(f"HTTP {response.status_code} — {_text(response)}")
         if response.status_code == 429 or response.status_code >= 500:
@@ -152,7 +174,12 @@ class HttpPlatform:
         raise AutomationError(
             f"Internal error: the platform answered HTTP {response.status_code} to a "
             f"submission — {_text(response)}",
-            details={"service": SERVICE, "remote": _text(response)},
+            details={
+                "service": SERVICE,
+                "remote": _text(response),
+                "reason": UNEXPECTED_ANSWER,
+                "status": response.status_code,
+            },
         )
 
     def find(self, *, tracking_id: str) -> Flow | None:
@@ -193,6 +220,25 @@ class HttpPlatform:
         )
         if response.status_code not in (200, 201, 409):
             raise Unreachable(SERVICE, f"HTTP {response.status_code} — {_text(response)}")
+
+
+def _reason(exc: BaseException, default: str) -> str:
+    """The reason code of the socket error under requests' and urllib3's wrappers (a host
+    not found, a connection refused), else ``default``."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if not isinstance(error, requests.exceptions.RequestException):
+            code = reasons.reason_of(error)
+            if code:
+                return code
+        pending += [getattr(error, "reason", None), error.__cause__, error.__context__]
+        pending += list(error.args)
+    return default
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:

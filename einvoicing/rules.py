@@ -33,6 +33,10 @@ from .document import (
 # BR-CO-17 and BR-S-09 accept one currency unit of difference (the Schematron's test).
 TAX_TOLERANCE = Decimal("1.00")
 
+# The reason code of a document that breaks rules no field of the user's can fix (worded
+# in apps.py).
+RULES_BROKEN = "en16931_rules_broken"
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -375,6 +379,9 @@ def error_for(violations: list[Violation]) -> AutomationError | None:
         error = WrongSettings(config)
     else:
         listed = ", ".join(v.rule for v in violations)
-        error = AutomationError(f"Internal error: EN 16931 rules broken by the document — {listed}")
+        error = AutomationError(
+            f"Internal error: EN 16931 rules broken by the document — {listed}",
+            details={"reason": RULES_BROKEN, "listed": listed},
+        )
     error.details["rules"] = rules
     return error

@@ -44,6 +44,11 @@ from .source import buyer_party, credit_note_document, invoice_document, is_busi
 
 logger = logging.getLogger(__name__)
 
+# Internal failures' reason codes (worded in apps.py): the platform found our file invalid
+# against its schema; a credit note to transmit has no PDF.
+SCHEMA_INVALID = "platform_schema_invalid"
+NO_PDF = "credit_note_without_pdf"
+
 
 # --- Who is transmitted -------------------------------------------------------------
 
@@ -292,7 +297,10 @@ def rejection_error(einvoice: EInvoice, event: FlowEvent) -> AutomationError:
             service="platform",
         )
     elif reason == "SCHEMA_INVALID":
-        error = AutomationError(f"Internal error: the platform refused the file — {remote}")
+        error = AutomationError(
+            f"Internal error: the platform refused the file — {remote}",
+            details={"reason": SCHEMA_INVALID, "remote": remote},
+        )
     else:
         error = Refused("platform", remote)
     error.details["platform"] = {
@@ -400,7 +408,10 @@ def _credit_note_file(credit_note: CreditNote) -> tuple[str, bytes]:
     if error is not None:
         raise error
     if not credit_note.pdf:
-        raise AutomationError(f"Internal error: credit note {credit_note.number} has no PDF")
+        raise AutomationError(
+            f"Internal error: credit note {credit_note.number} has no PDF",
+            details={"reason": NO_PDF, "number": credit_note.number},
+        )
     with credit_note.pdf.open("rb") as stored:
         return credit_note.number, stored.read()
 

@@ -21,6 +21,11 @@ class EmailsConfig(AppConfig):
             dispatch_uid="emails.queue_email_of_generated_invoice",
         )
 
+        from activity.messages import register_service_label
+
+        # How failures name an e-mail service provider's API (Anymail backends).
+        register_service_label("esp", _("the e-mail service provider"))
+
         from incidents import circuits
 
         from .probes import probe_smtp

@@ -64,4 +64,14 @@ def group(*, cause: str, details: dict) -> Group:
         remote = str(details.get("remote", ""))[:300]
         return Group(_key(cause, service), service, severity, {"remote": remote})
     error = str(details.get("error", "") or "")
+    reason = str(details.get("reason", "") or "")
+    if reason:
+        # A named internal failure (activity.messages.register_internal_reason): grouped by
+        # its name, worded with what its details say (their short values).
+        said = {
+            key: value[:300] if isinstance(value, str) else value
+            for key, value in details.items()
+            if isinstance(value, str | int) and not isinstance(value, bool)
+        }
+        return Group(_key(cause, reason), service, severity, said)
     return Group(_key(cause, error), service, severity, {"error": error})

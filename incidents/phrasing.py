@@ -5,6 +5,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activity.messages import internal_why
 from activity.models import Cause
 
 # The services automation depends on, as users know them.
@@ -97,9 +98,9 @@ def headline(incident) -> str:
             "records": records,
             "service": service_label(incident.service),
         }
-    return _("%(records)s failed — internal error %(error)s") % {
+    return _("%(records)s failed — %(reason)s") % {
         "records": records,
-        "error": details.get("error", ""),
+        "reason": internal_why(details),
     }
 
 

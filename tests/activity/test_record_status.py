@@ -37,13 +37,13 @@ def test_a_worker_lost_failure_explains_itself_and_offers_retry(accountant_clien
     invoice = _fail(
         InvoiceFactory(organisation=organisation),
         Cause.INTERNAL,
-        {"error": "WorkerLost", "attempts": 3},
+        {"error": "WorkerLost", "reason": "worker_lost", "attempts": 3},
     )
 
     content = accountant_client.get(_url(invoice), headers=HTMX).content.decode()
 
     assert "cause-internal" in content
-    assert "WorkerLost" in content
+    assert "stopped during each of the last 3 attempts" in content
     assert reverse("activity:retry", args=[invoice.process.name, invoice.pk]) in content
     assert "every 2s" not in content  # a failed record is not polled
 

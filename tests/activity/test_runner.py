@@ -7,6 +7,7 @@ import socket
 
 import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError
+from django.utils import translation
 
 from activity import runner
 from activity.errors import (
@@ -18,6 +19,7 @@ from activity.errors import (
     WrongSettings,
     classify,
 )
+from activity.messages import explain
 from activity.models import Cause
 from invoices.models import Invoice
 from invoices.processes import GENERATION
@@ -97,6 +99,24 @@ def test_a_record_redelivered_after_its_worker_died_max_times_fails_instead_of_l
     invoice.refresh_from_db()
     if fails:
         assert invoice.status == Invoice.Status.FAILED
-        assert invoice.last_error_details == {"error": "WorkerLost", "attempts": 3}
+        assert invoice.last_error_details == {
+            "error": "WorkerLost",
+            "reason": "worker_lost",
+            "attempts": 3,
+        }
+        with translation.override("en"):
+            text = explain(
+                process="invoice_generation",
+                cause=invoice.last_cause,
+                details=invoice.last_error_details,
+                record_label="X",
+            )
+        assert text.why == (
+            "The worker stopped during each of the last 3 attempts (stopped, out of memory or "
+            "crashed), so it is no longer retried by itself."
+        )
+        assert text.todo == (
+            "Click Regenerate to run it again; if it stops again, open a support ticket."
+        )
     else:
         assert invoice.status == Invoice.Status.GENERATED

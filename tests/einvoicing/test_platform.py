@@ -5,9 +5,11 @@ import socket
 import threading
 
 import pytest
+from django.utils import translation
 from weasyprint import HTML
 
 from activity.errors import OutcomeUnknown, Unreachable, WrongSettings
+from activity.messages import explain
 from einvoicing.platform import HttpPlatform
 
 from .conftest import API_KEY
@@ -101,6 +103,21 @@ def test_a_platform_that_does_not_listen_is_unreachable_and_safe_to_retry():
     with pytest.raises(Unreachable) as raised:
         submit(platform)
     assert not isinstance(raised.value, OutcomeUnknown)
+    # Said in the reader's language, from a reason code; urllib3's text kept for support.
+    details = raised.value.details
+    assert (details["reason"], details["host"]) == ("connection_refused", "127.0.0.1")
+    assert "Connection refused" in details["error"]
+    with translation.override("fr"):
+        why = explain(
+            process="einvoice_transmission",
+            cause=raised.value.cause,
+            details=details,
+            record_label="F-2026-000042",
+        ).why
+    assert " ".join(why.split()) == (  # French puts a no-break space before ":"
+        "La plateforme de facturation électronique est injoignable : connexion refusée par "
+        "127.0.0.1 : rien n'écoute sur ce port."
+    )
 
 
 def test_a_connection_dropped_after_acceptance_leaves_the_outcome_unknown_and_findable(
@@ -121,8 +138,12 @@ def test_a_connection_dropped_after_acceptance_leaves_the_outcome_unknown_and_fi
 def test_no_answer_in_time_leaves_the_outcome_unknown(platform_server):
     platform_server.stall = threading.Event()
 
-    with pytest.raises(OutcomeUnknown, match="no answer"):
+    with pytest.raises(OutcomeUnknown, match="no answer") as raised:
         submit(client(platform_server, timeout=0.5))
+    assert (raised.value.details["reason"], raised.value.details["host"]) == (
+        "timeout",
+        "127.0.0.1",
+    )
 
 
 def test_a_5xx_on_submission_leaves_the_outcome_unknown(platform_server):

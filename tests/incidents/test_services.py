@@ -40,6 +40,18 @@ SETTINGS = {"settings": [{"model": "companysettings", "field": "smtp_password"}]
         ),
         (Cause.REFUSED, {"service": "smtp", "remote": "550 no user"}, "refused:smtp", "warning"),
         (Cause.INTERNAL, {"error": "KeyError", "traceback": "..."}, "internal:KeyError", "error"),
+        (
+            Cause.INTERNAL,
+            {"error": "WorkerLost", "reason": "worker_lost", "attempts": 3},
+            "internal:worker_lost",
+            "error",
+        ),
+        (
+            Cause.INTERNAL,
+            {"reason": "credit_note_without_pdf"},
+            "internal:credit_note_without_pdf",
+            "error",
+        ),
     ],
 )
 def test_a_failure_is_grouped_by_cause_and_service_or_fields(cause, details, key, severity):
@@ -193,3 +205,31 @@ def test_the_core_names_no_process():
     for process in declared:
         assert process.name not in source
         assert process.name.upper() not in source
+
+
+@pytest.mark.parametrize(
+    ("details", "headline"),
+    [
+        (
+            {"error": "KeyError", "traceback": "..."},
+            "2 invoices failed — internal error (KeyError)",
+        ),
+        (
+            {"error": "WorkerLost", "reason": "worker_lost", "attempts": 3},
+            "2 invoices failed — the worker stopped during each of the last 3 attempts "
+            "(stopped, out of memory or crashed), so it is no longer retried by itself",
+        ),
+        (
+            {"reason": "platform_schema_invalid", "remote": "BR-CO-10"},
+            "2 invoices failed — the e-invoicing platform found the file invalid against its "
+            "schema: “BR-CO-10”",
+        ),
+    ],
+)
+def test_an_internal_incident_says_what_went_wrong(organisation, details, headline):
+    """Never "internal error " with nothing after it: a named failure reads as its name."""
+    for _ in range(2):
+        fail_invoice(organisation, cause=Cause.INTERNAL, details=details)
+
+    with translation.override("en"):
+        assert Incident.objects.get().headline == headline
