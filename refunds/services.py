@@ -9,13 +9,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import CompanySettings, User, company_settings_for
 from activity import services as activity
 from activity.errors import FieldProblem, MissingData, Refused, WrongSettings
 from activity.models import Cause, Event, Level, Trigger
+from commbilling.l10n import format_amount
 from emails.models import EmailMessage
 from emails.services import create_email
 from invoices.models import CENT, ZERO, Invoice, round_money
@@ -65,14 +65,14 @@ def request_refund(
     if amount > available:
         raise ValidationError(
             _(
-                "Only %(available)s € can still be refunded on invoice %(invoice)s "
-                "(paid %(paid)s €, refunded or being refunded %(taken)s €)."
+                "Only %(available)s can still be refunded on invoice %(invoice)s "
+                "(paid %(paid)s, refunded or being refunded %(taken)s)."
             )
             % {
-                "available": number_format(available, 2),
+                "available": format_amount(available),
                 "invoice": locked,
-                "paid": number_format(locked.amount_paid, 2),
-                "taken": number_format(locked.amount_paid - available, 2),
+                "paid": format_amount(locked.amount_paid),
+                "taken": format_amount(locked.amount_paid - available),
             },
             code="too_much",
         )

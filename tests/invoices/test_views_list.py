@@ -109,7 +109,25 @@ def test_pages_keep_the_filters_in_their_links(accountant_client, organisation):
     html = first.content.decode()
     assert 'href="?status=failed&amp;sort=number&amp;page=2"' in html
     assert 'hx-get="?status=failed&amp;sort=number&amp;page=2"' in html
-    assert "Page 1 of 2" in html
+    assert "Page 1 of 2 · 55 invoices" in html
+
+
+@pytest.mark.parametrize(
+    ("count", "language", "said"),
+    [
+        (1, "en", "Page 1 of 1 · 1 invoice<"),
+        (2, "en", "Page 1 of 1 · 2 invoices<"),
+        (1, "fr", "Page 1 sur 1 · 1 facture<"),
+        (2, "fr", "Page 1 sur 1 · 2 factures<"),
+    ],
+)
+def test_the_count_agrees_with_its_number(accountant_client, organisation, count, language, said):
+    for i in range(count):
+        _invoice(organisation, f"F-{i:03d}")
+
+    html = accountant_client.get(URL, headers={"Accept-Language": language}).content.decode()
+
+    assert said in html
 
 
 def test_an_htmx_request_gets_only_the_results_partial(accountant_client, organisation):

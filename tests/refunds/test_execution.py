@@ -50,7 +50,13 @@ def test_a_partial_then_a_full_refund_then_a_third_is_refused(
     assert services.refundable_amount(invoice) == Decimal("0.00")
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         _request(invoice, "1.00", accountant)
-    assert "Only 0.00 € can still be refunded" in refused.value.messages[0]
+    assert "Only €0.00 can still be refunded" in refused.value.messages[0]
+    assert "(paid €240.00, refunded or being refunded €240.00)" in refused.value.messages[0]
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        _request(invoice, "1.00", accountant)
+    said = " ".join(refused.value.messages[0].split())  # no-break spaces as plain ones
+    assert "Seuls 0,00 € peuvent encore être remboursés" in said
+    assert "(payé : 240,00 €, remboursé ou en cours de remboursement : 240,00 €)" in said
     assert sum(r["amount"] for r in stripe_server.refunds) == 24000
     assert len(stripe_server.refunds) == 2
 

@@ -153,7 +153,7 @@ def test_a_refund_above_the_refundable_amount_shows_a_clear_error_in_the_fragmen
     body = response.content.decode()
     assert response.status_code == 422
     assert body.lstrip().startswith('<form id="refund-form"')
-    assert "Only 240.00 € can still be refunded" in body
+    assert "Only €240.00 can still be refunded" in body
     assert not Refund.objects.exists()
 
 
@@ -347,7 +347,7 @@ def test_two_requests_racing_past_the_refundable_amount_one_wins_one_gets_a_clea
 
     assert sorted(r.status_code for r in responses) == [302, 422]
     loser = next(r for r in responses if r.status_code == 422)
-    assert "Only 40.00 € can still be refunded" in loser.content.decode()
+    assert "Only €40.00 can still be refunded" in loser.content.decode()
     assert Refund.objects.count() == 1
 
 
