@@ -10,6 +10,7 @@ import csv
 import tempfile
 from collections.abc import Iterable, Iterator
 from itertools import batched
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
@@ -120,7 +121,7 @@ def xlsx(entries: QuerySet[ActivityLog]) -> FileResponse:
     )
 
 
-def _text_or_value(sheet, value: object) -> object:
+def _text_or_value(sheet: Any, value: object) -> object:
     """Text stored as text: openpyxl would write "=…" (a customer's name, a server's
     reply) as a formula that runs when the file is opened. Only "=" makes openpyxl write a
     formula; a cell is built for those alone (one per value would slow a million-row

@@ -43,7 +43,7 @@ register_internal_reason(
 )
 
 
-class _Details(dict):
+class _Details(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return ""
 

@@ -68,8 +68,8 @@ def group(*, cause: str, details: dict) -> Group:
     if reason:
         # A named internal failure (activity.messages.register_internal_reason): grouped by
         # its name, worded with what its details say (their short values).
-        said = {
-            key: value[:300] if isinstance(value, str) else value
+        said: dict[str, object] = {
+            str(key): value[:300] if isinstance(value, str) else value
             for key, value in details.items()
             if isinstance(value, str | int) and not isinstance(value, bool)
         }
