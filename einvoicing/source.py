@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import CompanySettings, loaded_company_settings
+from commbilling.l10n import format_number
 from invoices.mentions import buyer_snapshot, seller_snapshot, vat_wording
 from invoices.models import ZERO, Customer, Invoice, compute_totals, round_money
 
@@ -162,12 +163,15 @@ def _breakdown(
 def _payment_terms(seller: dict, buyer: dict) -> str:
     """BT-20, with the mentions the PDF prints (Code de commerce L441-10, D441-5)."""
     discount = seller.get("early_payment_discount") or ""
+    days = seller.get("payment_terms_days")
+    days = 30 if days in (None, "") else int(days)  # 30: snapshots older than the field
+    rate = format_number(Decimal(seller.get("late_penalty_rate") or "0"), lang="fr")
     terms = [
-        f"Paiement à {seller.get('payment_terms_days') or 30} jours.",
+        f"Paiement à {days} jours." if days else "Paiement à réception.",
         f"Escompte pour paiement anticipé : {discount}."
         if discount
         else "Pas d'escompte pour paiement anticipé.",
-        f"Pénalités de retard : {Decimal(seller.get('late_penalty_rate') or '0'):f} % par an.",
+        f"Pénalités de retard : {rate} % par an.",
     ]
     if is_business(buyer):
         terms.append("Indemnité forfaitaire pour frais de recouvrement : 40 € (art. D441-5).")

@@ -88,3 +88,31 @@ def test_the_factur_x_pdf_embeds_one_factur_x_xml_that_the_library_extracts_back
     result = facturx_pdf(document, "<p>Facture F-2026-000042</p>")
 
     assert assert_factur_x(result) == xml
+
+
+@pytest.mark.parametrize(
+    ("seller", "said"),
+    [
+        (
+            {"payment_terms_days": 45, "late_penalty_rate": "12.00"},
+            "Paiement à 45 jours. Pas d'escompte pour paiement anticipé. "
+            "Pénalités de retard\u00a0: 12\u202f% par an.",
+        ),
+        # Payable on receipt is 0 days, not the default 30.
+        (
+            {"payment_terms_days": 0, "late_penalty_rate": "10.15"},
+            "Paiement à réception. Pas d'escompte pour paiement anticipé. "
+            "Pénalités de retard\u00a0: 10,15\u202f% par an.",
+        ),
+        # A snapshot taken before the field existed: the legal default.
+        (
+            {"late_penalty_rate": "12.5", "early_payment_discount": "2 % à 10 jours"},
+            "Paiement à 30 jours. Escompte pour paiement anticipé\u00a0: 2\u202f% à 10 jours. "
+            "Pénalités de retard\u00a0: 12,5\u202f% par an.",
+        ),
+    ],
+)
+def test_the_payment_terms_bt_20_are_written_as_french_prints_them(seller, said):
+    from einvoicing.source import _payment_terms
+
+    assert _payment_terms(seller, {}) == said
