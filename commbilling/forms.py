@@ -70,6 +70,18 @@ class DecimalField(forms.DecimalField):
         # forms.DecimalField adds min/max/step for a NumberInput only; keep the text box bare.
         return forms.Field.widget_attrs(self, widget)
 
+    def run_validators(self, value: Any) -> None:
+        """A bound written as the reader writes numbers: "inférieure ou égale à
+        9 999 999,99", not Django's "9999999.99" (its validators format no number)."""
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            for each in error.error_list:
+                limit = (each.params or {}).get("limit_value")
+                if isinstance(limit, Decimal | int) and not isinstance(limit, bool):
+                    each.params = {**(each.params or {}), "limit_value": l10n.format_number(limit)}
+            raise
+
 
 class MoneyField(DecimalField):
     """An amount in euros: two decimals, shown back as "1200,50"."""

@@ -110,6 +110,29 @@ def test_the_invoice_line_form_reads_french_quantities_and_prices():
     assert form.cleaned_data["unit_price"] == Decimal("1200.50")
 
 
+@pytest.mark.parametrize(
+    ("lang", "typed", "said"),
+    [
+        ("fr", {"quantity": "0", "unit_price": "1"}, "supérieure ou égale à 0,001."),
+        (
+            "fr",
+            {"quantity": "1", "unit_price": "10 000 000"},
+            "inférieure ou égale à 9\u202f999\u202f999,99.",
+        ),
+        ("en", {"quantity": "0", "unit_price": "1"}, "greater than or equal to 0.001."),
+        ("en", {"quantity": "1", "unit_price": "10000000"}, "less than or equal to 9,999,999.99."),
+    ],
+)
+def test_a_bound_is_written_as_the_reader_writes_numbers(lang, typed, said):
+    """Django's own validators print their bound as Python does ("9999999.99")."""
+    with translation.override(lang):
+        form = InvoiceLineForm({"description": "Conseil", "vat_rate": "20", **typed})
+
+        assert not form.is_valid()
+        errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    assert said in errors
+
+
 def test_the_refund_form_reads_a_french_amount():
     form = RefundRequestForm({"amount": "1 200,00", "reason": "geste commercial"})
 
