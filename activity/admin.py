@@ -2,7 +2,9 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from commbilling import l10n
 from commbilling.http import AuthenticatedHttpRequest
 
 from . import services
@@ -89,7 +91,10 @@ class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
     def acknowledge(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Alert]) -> None:
         count = sum(services.acknowledge_alert(alert=a, user=request.user) for a in queryset)
         self.message_user(
-            request, _("%(n)d alert(s) acknowledged.") % {"n": count}, messages.SUCCESS
+            request,
+            ngettext("%(n)s alert acknowledged.", "%(n)s alerts acknowledged.", count)
+            % {"n": l10n.format_number(count)},
+            messages.SUCCESS,
         )
 
 
@@ -106,5 +111,8 @@ class RetryFailedMixin(admin.ModelAdmin):  # type: ignore[type-arg]  # see above
             for record in queryset.filter(status__in=model.RETRYABLE_STATUSES)
         )
         self.message_user(
-            request, _("%(n)d record(s) queued again.") % {"n": count}, messages.SUCCESS
+            request,
+            ngettext("%(n)s record queued again.", "%(n)s records queued again.", count)
+            % {"n": l10n.format_number(count)},
+            messages.SUCCESS,
         )

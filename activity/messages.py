@@ -74,6 +74,11 @@ def _service_label(service: str) -> str:
     return labels.get(service, service)
 
 
+def named_service(service: str) -> str:
+    """The service as a sentence names it, with its article ("the payment provider")."""
+    return _service_label(service)
+
+
 def _reason(details: dict[str, Any]) -> str:
     """What happened to the connection, in words that are true ("host not found")."""
     return reasons.describe(
@@ -83,7 +88,7 @@ def _reason(details: dict[str, Any]) -> str:
     )
 
 
-def _upper_first(text: str) -> str:
+def upper_first(text: str) -> str:
     # str.capitalize() would lower-case the rest: "(SMTP)" must stay as written.
     return text[:1].upper() + text[1:]
 
@@ -136,7 +141,7 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
             "settings": _fields(details, "settings")
         }
         if details.get("reason"):  # no server answered: what happened instead
-            why += " " + _upper_first(_reason(details)) + "."
+            why += " " + upper_first(_reason(details)) + "."
         elif details.get("remote"):
             why += " " + _("The server answered: “%(remote)s”.") % {"remote": details["remote"]}
         return Explanation(
@@ -150,7 +155,7 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
             what,
             _("%(service)s could not be reached: %(error)s.")
             % {
-                "service": _upper_first(_service_label(str(details.get("service", "")))),
+                "service": upper_first(_service_label(str(details.get("service", "")))),
                 "error": _reason(details),
             },
             _(
@@ -164,7 +169,7 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
             what,
             _("%(service)s refused it: “%(remote)s”.")
             % {
-                "service": _upper_first(_service_label(str(details.get("service", "")))),
+                "service": upper_first(_service_label(str(details.get("service", "")))),
                 "remote": details.get("remote", ""),
             },
             _("Check the data the refusal names, correct it, then click %(action)s.")
@@ -175,7 +180,7 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
         todo = _internal_reasons[reason][1]
         return Explanation(
             what,
-            _upper_first(internal_why(details)) + ".",
+            upper_first(internal_why(details)) + ".",
             str(todo) % {"action": action}
             if todo
             else _("Our team has the technical details; open a support ticket if it persists."),

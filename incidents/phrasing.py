@@ -5,8 +5,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activity.messages import internal_why
+from activity.messages import internal_why, named_service, upper_first
 from activity.models import Cause
+from commbilling import l10n
 
 # The services automation depends on, as users know them.
 SERVICE_LABELS = {
@@ -19,6 +20,7 @@ SERVICE_LABELS = {
     "database": gettext_lazy("Database"),
     "network": gettext_lazy("Network"),
     "worker": gettext_lazy("Worker"),
+    "buyer": gettext_lazy("Buyer"),
 }
 
 
@@ -66,10 +68,11 @@ def fields_phrase(fields: list[dict[str, str]]) -> str:
 
 
 def since(moment) -> str:
+    """ "07:23" today, else the day and time, 24-hour in both languages (commbilling.l10n)."""
     local = timezone.localtime(moment)
     if local.date() == timezone.localdate():
-        return formats.time_format(local, "TIME_FORMAT")
-    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+        return formats.time_format(local, "H:i")
+    return l10n.format_datetime(local)
 
 
 def headline(incident) -> str:
@@ -94,10 +97,12 @@ def headline(incident) -> str:
             "fields": fields_phrase(details.get("fields", [])),
         }
     if incident.cause == Cause.REFUSED:
-        return _("%(records)s refused by the %(service)s") % {
-            "records": records,
-            "service": service_label(incident.service),
-        }
+        # The service with its article ("the payment provider"): French turns the sentence
+        # round ("Le prestataire de paiement a refusé 3 remboursements").
+        return upper_first(
+            _("%(records)s refused by %(service)s")
+            % {"records": records, "service": named_service(incident.service)}
+        )
     return _("%(records)s failed — %(reason)s") % {
         "records": records,
         "reason": internal_why(details),

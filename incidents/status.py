@@ -2,12 +2,15 @@
 
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation
+from commbilling import l10n
 
 from . import heartbeats
 from .models import Circuit, Heartbeat
@@ -26,6 +29,10 @@ class Row:
     detail: str = ""
 
 
+def _milliseconds(elapsed: float) -> str:
+    return _("%(ms)s ms") % {"ms": l10n.format_number(Decimal(f"{elapsed:.1f}"), 1)}
+
+
 def _database() -> Row:
     started = time.monotonic()
     try:
@@ -34,7 +41,7 @@ def _database() -> Row:
     except Exception as exc:
         return Row(_("Database"), False, _("Not answering"), detail=str(exc)[:200])
     elapsed = (time.monotonic() - started) * 1000
-    return Row(_("Database"), True, _("Answering"), detail=_("%(ms).1f ms") % {"ms": elapsed})
+    return Row(_("Database"), True, _("Answering"), detail=_milliseconds(elapsed))
 
 
 def _broker() -> Row:
@@ -47,7 +54,7 @@ def _broker() -> Row:
     except Exception as exc:
         return Row(_("Message broker"), False, _("Not answering"), detail=str(exc)[:200])
     elapsed = (time.monotonic() - started) * 1000
-    return Row(_("Message broker"), True, _("Answering"), detail=_("%(ms).1f ms") % {"ms": elapsed})
+    return Row(_("Message broker"), True, _("Answering"), detail=_milliseconds(elapsed))
 
 
 def _heartbeats() -> list[Row]:
@@ -83,7 +90,12 @@ def _services(organisation: Organisation) -> list[Row]:
                 Row(
                     label,
                     False,
-                    _("Not answering — %(n)s tasks waiting") % {"n": waiting},
+                    ngettext(
+                        "Not answering — %(n)s task waiting",
+                        "Not answering — %(n)s tasks waiting",
+                        waiting,
+                    )
+                    % {"n": l10n.format_number(waiting)},
                     since=circuit.opened_at,
                     detail=circuit.last_probe_error or circuit.last_error,
                 )

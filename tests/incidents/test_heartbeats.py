@@ -1,5 +1,6 @@
 """Heartbeats: a worker or the scheduler silent for too long raises a platform incident."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -100,6 +101,9 @@ def test_the_status_panel_shows_each_component(organisation):
     assert rows["Database"][0] is True
     assert rows["Message broker"][0] is True
     assert rows["SMTP server"] == (True, "No failure seen")
+    with translation.override("fr"):
+        _, database = status.system_status(organisation)["infrastructure"]
+    assert re.fullmatch(r"\d+,\d ms", str(database.detail)), database.detail  # "3,2 ms"
 
 
 def test_the_status_page_shows_a_service_that_does_not_answer(accountant_client, organisation):

@@ -233,3 +233,35 @@ def test_an_internal_incident_says_what_went_wrong(organisation, details, headli
 
     with translation.override("en"):
         assert Incident.objects.get().headline == headline
+
+
+@pytest.mark.parametrize(
+    ("language", "headline"),
+    [
+        ("en", "2 refunds refused by the payment provider"),
+        ("fr", "Le prestataire de paiement a refusé 2 remboursements"),
+    ],
+)
+def test_a_refusal_reads_as_a_sentence_in_each_language(organisation, language, headline):
+    incident = Incident(
+        organisation=organisation,
+        process="refund",
+        cause=Cause.REFUSED,
+        service="provider",
+        affected=2,
+        details={"remote": "card_declined"},
+    )
+
+    with translation.override(language):
+        assert incident.headline == headline
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_time_today_is_written_on_24_hours_in_both_languages(language):
+    from django.utils import timezone
+
+    from incidents.phrasing import since
+
+    evening = timezone.localtime().replace(hour=19, minute=5)
+    with translation.override(language):
+        assert since(evening) == "19:05"
