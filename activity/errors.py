@@ -175,7 +175,7 @@ def classify(exc: BaseException) -> AutomationError:
     if isinstance(exc, AutomationError):
         return exc
     if isinstance(exc, (OperationalError, InterfaceError)):
-        return Unreachable("database", str(exc).strip()[:300])
+        return Unreachable("database", str(exc).strip()[:300], reason=reasons.reason_of(exc))
     if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
         return Unreachable("network", str(exc)[:300], reason=reasons.reason_of(exc))
     error = AutomationError(

@@ -150,6 +150,20 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
             _("Correct the settings (an administrator can), then click %(action)s.")
             % {"action": action},
         )
+    if cause == Cause.CONNECTIVITY and details.get("reason") == reasons.TEMPORARY_REFUSAL:
+        return Explanation(
+            what,
+            _("%(service)s answered with a temporary refusal: “%(error)s”.")
+            % {
+                "service": upper_first(_service_label(str(details.get("service", "")))),
+                "error": details.get("error", ""),
+            },
+            _(
+                "It is retried automatically; if it keeps failing, check the service or "
+                "contact support, then click %(action)s."
+            )
+            % {"action": action},
+        )
     if cause == Cause.CONNECTIVITY:
         return Explanation(
             what,

@@ -20,6 +20,12 @@ NETWORK_UNREACHABLE = "network_unreachable"
 DISCONNECTED = "disconnected"
 TLS_FAILED = "tls_failed"
 TIME_LIMIT = "time_limit"
+# A server that answered "not now" (SMTP 4xx, an API's 429 or 5xx): it was reached.
+TEMPORARY_REFUSAL = "temporary_refusal"
+DISK_FULL = "disk_full"
+PERMISSION_DENIED = "permission_denied"
+FILE_MISSING = "file_missing"
+READ_ONLY = "read_only"
 # Not a connection's: a record whose worker died during each of its last attempts
 # (activity.messages words it).
 WORKER_LOST = "worker_lost"
@@ -33,6 +39,10 @@ TEXTS = {
     DISCONNECTED: gettext_lazy("the connection was closed before the answer"),
     TLS_FAILED: gettext_lazy("the secure connection (TLS) could not be set up"),
     TIME_LIMIT: gettext_lazy("the attempt ran past its time limit and was stopped"),
+    DISK_FULL: gettext_lazy("the disk is full"),
+    PERMISSION_DENIED: gettext_lazy("permission denied on the file or its folder"),
+    FILE_MISSING: gettext_lazy("the file is missing"),
+    READ_ONLY: gettext_lazy("the storage is read-only"),
 }
 TEXTS_WITH_HOST = {
     HOST_NOT_FOUND: gettext_lazy("host %(host)s not found: no DNS record for this name"),
@@ -64,7 +74,32 @@ def reason_of(exc: BaseException) -> str:
         return DISCONNECTED
     if type(exc).__name__ == "SMTPServerDisconnected":
         return DISCONNECTED
-    return ""
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return DISK_FULL
+    if code in (errno.EACCES, errno.EPERM):
+        return PERMISSION_DENIED
+    if code == errno.ENOENT:
+        return FILE_MISSING
+    if code == errno.EROFS:
+        return READ_ONLY
+    return _database_reason(str(exc)) if "OperationalError" in type(exc).__name__ else ""
+
+
+# What libpq says when the database cannot be reached, and what it means.
+_DATABASE_TEXTS = (
+    ("could not translate host name", HOST_NOT_FOUND),
+    ("connection refused", CONNECTION_REFUSED),
+    ("timeout expired", TIMEOUT),
+    ("server closed the connection unexpectedly", DISCONNECTED),
+    ("terminating connection", DISCONNECTED),
+    ("the connection is closed", DISCONNECTED),
+    ("no route to host", NETWORK_UNREACHABLE),
+)
+
+
+def _database_reason(text: str) -> str:
+    lowered = text.lower()
+    return next((code for marker, code in _DATABASE_TEXTS if marker in lowered), "")
 
 
 def describe(reason: str, *, host: str = "", raw: str = "") -> str:

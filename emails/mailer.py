@@ -144,14 +144,16 @@ def diagnose(
         if status in (401, 403):
             return settings_error("smtp_password", "EMAIL_BACKEND options", text), status, text
         if status >= 500 or status in (0, 408, 429):
-            return Unreachable("esp", text), status or None, text
+            # An answer ("not now") is temporary; none at all (0) is the connection's.
+            said = reasons.TEMPORARY_REFUSAL if status else ""
+            return Unreachable("esp", text, reason=said), status or None, text
         return Refused("esp", text), status, text
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()), (None, b""))
         text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         remote = f"{code} {text}"
         if code is not None and 400 <= code < 500:
-            return Unreachable("smtp", remote), code, text
+            return Unreachable("smtp", remote, reason=reasons.TEMPORARY_REFUSAL), code, text
         return Refused("smtp", remote, final_status=EmailMessage.Status.BOUNCED), code, text
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         code, text = _reply(exc)
@@ -159,12 +161,14 @@ def diagnose(
     if isinstance(exc, smtplib.SMTPSenderRefused):
         code, text = _reply(exc)
         if 400 <= code < 500:
-            return Unreachable("smtp", f"{code} {text}"), code, text
+            refusal = Unreachable("smtp", f"{code} {text}", reason=reasons.TEMPORARY_REFUSAL)
+            return refusal, code, text
         return settings_error("sender_email", "DEFAULT_FROM_EMAIL", f"{code} {text}"), code, text
     if isinstance(exc, smtplib.SMTPResponseException):
         code, text = _reply(exc)
         if 400 <= code < 500:
-            return Unreachable("smtp", f"{code} {text}"), code, text
+            refusal = Unreachable("smtp", f"{code} {text}", reason=reasons.TEMPORARY_REFUSAL)
+            return refusal, code, text
         return Refused("smtp", f"{code} {text}"), code, text
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         text = str(exc)

@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import loaded_company_settings
+from activity import reasons
 from activity.errors import FieldProblem, MissingData, Unreachable, WrongSettings
 from invoices.models import Customer, Invoice
 
@@ -76,7 +77,9 @@ def _read_pdf(document: Any) -> bytes:
         with pdf.open("rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise Unreachable("storage", f"{type(exc).__name__}: {exc}") from exc
+        raise Unreachable(
+            "storage", f"{type(exc).__name__}: {exc}", reason=reasons.reason_of(exc)
+        ) from exc
 
 
 def _worker() -> str:

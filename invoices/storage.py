@@ -3,6 +3,7 @@
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from activity import reasons
 from activity.errors import Unreachable
 
 
@@ -13,4 +14,6 @@ def store_pdf(*, path: str, content: bytes) -> str:
             default_storage.delete(path)
         return default_storage.save(path, ContentFile(content))
     except OSError as exc:
-        raise Unreachable("storage", f"{type(exc).__name__}: {exc}") from exc
+        raise Unreachable(
+            "storage", f"{type(exc).__name__}: {exc}", reason=reasons.reason_of(exc)
+        ) from exc

@@ -7,6 +7,7 @@ import socket
 import ssl
 
 import pytest
+from django.db import OperationalError
 from django.utils import translation
 
 from activity import reasons
@@ -31,6 +32,16 @@ NBSP = "\u00a0"
         (ConnectionResetError(errno.ECONNRESET, "reset"), reasons.DISCONNECTED),
         (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), reasons.DISCONNECTED),
         (ssl.SSLError("wrong version number"), reasons.TLS_FAILED),
+        # The file storage's.
+        (OSError(errno.ENOSPC, "No space left on device"), reasons.DISK_FULL),
+        (PermissionError(errno.EACCES, "Permission denied"), reasons.PERMISSION_DENIED),
+        (FileNotFoundError(errno.ENOENT, "No such file or directory"), reasons.FILE_MISSING),
+        (OSError(errno.EROFS, "Read-only file system"), reasons.READ_ONLY),
+        # The database's, from what libpq says.
+        (OperationalError('server at "db": Connection refused'), reasons.CONNECTION_REFUSED),
+        (OperationalError('could not translate host name "db" to address'), reasons.HOST_NOT_FOUND),
+        (OperationalError("server closed the connection unexpectedly"), reasons.DISCONNECTED),
+        (OperationalError("deadlock detected"), ""),
         (ValueError("no idea"), ""),
     ],
 )  # fmt: skip
@@ -102,3 +113,50 @@ def test_diagnose_turns_a_dns_failure_into_wrong_settings_naming_the_host():
     assert error.details["reason"] == reasons.HOST_NOT_FOUND
     assert error.details["host"] == "smtp.example.invalid"
     assert "remote" not in error.details
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        smtplib.SMTPResponseException(451, b"4.7.1 Try again later"),
+        smtplib.SMTPSenderRefused(451, b"4.7.1 Try again later", "billing@example.com"),
+        smtplib.SMTPRecipientsRefused({"a@example.com": (451, b"4.7.1 Try again later")}),
+    ],
+)
+def test_a_server_that_answered_not_now_is_not_said_unreachable(exc):
+    """A 4xx is the server's answer: it was reached, and said "later"."""
+    error, code, _text = diagnose(exc, CompanySettingsFactory.build(smtp_host="mail.example.com"))
+
+    assert (error.cause, code) == (Cause.CONNECTIVITY, 451)
+    with translation.override("en"):
+        text = explain(
+            process="email_delivery", cause=error.cause, details=error.details, record_label="m"
+        )
+    assert text.why == (
+        "The mail server (SMTP) answered with a temporary refusal: “451 4.7.1 Try again later”."
+    )
+    assert "retried automatically" in text.todo
+
+
+@pytest.mark.django_db
+def test_a_pdf_gone_from_the_storage_is_said_missing(organisation):
+    from pathlib import Path
+
+    from emails.sending import _read_pdf
+    from tests.emails.helpers import generated_invoice
+
+    invoice = generated_invoice(organisation)
+    Path(invoice.pdf.path).unlink()
+
+    with pytest.raises(Unreachable) as raised:
+        _read_pdf(invoice)
+
+    assert raised.value.details["reason"] == reasons.FILE_MISSING
+    with translation.override("en"):
+        text = explain(
+            process="email_delivery",
+            cause=raised.value.cause,
+            details=raised.value.details,
+            record_label="m",
+        )
+    assert text.why == "The file storage could not be reached: the file is missing."
