@@ -43,6 +43,16 @@ register_internal_reason(
 )
 
 
+# Refusals with a name (a card that expired): the error's details carry a ``refusal`` code,
+# registered by the app that talks to the refusing party, with what it means and (when
+# "correct the data" does not fit) what to do.
+_refusals: dict[str, tuple[object, object | None]] = {}
+
+
+def register_refusal(refusal: str, text: object, todo: object | None = None) -> None:
+    _refusals[refusal] = (text, todo)
+
+
 class _Details(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return ""
@@ -176,6 +186,20 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
                 "It is retried automatically; if it keeps failing, check the service or "
                 "contact support, then click %(action)s."
             )
+            % {"action": action},
+        )
+    if cause == Cause.REFUSED and str(details.get("refusal", "")) in _refusals:
+        meaning, todo = _refusals[str(details["refusal"])]
+        return Explanation(
+            what,
+            _("%(service)s refused it: %(reason)s.")
+            % {
+                "service": upper_first(_service_label(str(details.get("service", "")))),
+                "reason": meaning,
+            },
+            str(todo) % {"action": action}
+            if todo
+            else _("Check the data the refusal names, correct it, then click %(action)s.")
             % {"action": action},
         )
     if cause == Cause.REFUSED:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from activity.errors import AutomationError, OutcomeUnknown, Refused, Unreachable
 
@@ -16,6 +17,45 @@ from .models import Refund
 
 if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
+
+
+# Why Stripe says a refund failed (the refund's failure_reason), and what to do then.
+FAILURE_REASONS = {
+    "charge_for_pending_refund_disputed": (
+        _("the customer disputes the payment"),
+        _("Wait for the dispute to be settled in Stripe before refunding."),
+    ),
+    "declined": (
+        _("the customer's bank declined the refund"),
+        _("Refund the customer another way (a bank transfer), then cancel this refund."),
+    ),
+    "expired_or_canceled_card": (
+        _("the customer's card has expired or was cancelled"),
+        _("Refund the customer another way (a bank transfer), then cancel this refund."),
+    ),
+    "lost_or_stolen_card": (
+        _("the customer's card was reported lost or stolen"),
+        _("Refund the customer another way (a bank transfer), then cancel this refund."),
+    ),
+    "insufficient_funds": (
+        _("your Stripe balance is too low for the refund"),
+        _("Top up your Stripe balance, then click %(action)s."),
+    ),
+    "merchant_request": (_("the refund was cancelled from your Stripe account"), None),
+    "unknown": (_("Stripe gave no reason"), None),
+}
+
+
+def refusal_code(failure_reason: str) -> str:
+    return f"stripe:{failure_reason}"
+
+
+def register_refusals() -> None:
+    """Say each failure reason in the reader's language (activity.messages)."""
+    from activity.messages import register_refusal
+
+    for reason, (meaning, todo) in FAILURE_REASONS.items():
+        register_refusal(refusal_code(reason), meaning, todo)
 
 
 def _remote(exc: stripe.StripeError) -> str:

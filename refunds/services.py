@@ -238,7 +238,13 @@ def _execute_stripe(*, refund: Refund, company: CompanySettings) -> None:
     try:
         created = client.create(refund=refund)
         if created.get("status") in ("failed", "canceled"):
-            raise Refused("provider", created.get("failure_reason") or created.get("status", ""))
+            reason = created.get("failure_reason") or ""
+            # Its words (refunds.providers.FAILURE_REASONS) are the reader's, when known.
+            raise Refused(
+                "provider",
+                reason or created.get("status", ""),
+                details={"refusal": providers.refusal_code(reason)} if reason else None,
+            )
     except (WrongSettings, Refused) as exc:
         # The provider answered this request, and no earlier one can have made the refund
         # (none was sent before, or the lookup above found none): the outcome is known.

@@ -44,6 +44,9 @@ class FakeStripe(ThreadingHTTPServer):
         self.idempotency: dict[str, tuple[int, dict]] = {}
         self.fail_posts: list[tuple[int, str]] = []  # next POSTs answer (status, code)
         self.fail_gets: list[tuple[int, str]] = []
+        # The next refunds created fail at once with these failure reasons, as Stripe's
+        # "failed" refunds do (an expired card): answered 200, status "failed".
+        self.fail_refunds: list[str] = []
         self.delay_after_create = 0.0
         self.stall_after_create: threading.Event | None = None
         self.created_event = threading.Event()
@@ -172,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         if intent not in server.charges:
             return 400, _error(400, "resource_missing", f"No such payment_intent: '{intent}'")
         amount = int(str(params.get("amount", "0")))
-        refunded = sum(r["amount"] for r in server.refunds_for(intent))
+        refunded = sum(r["amount"] for r in server.refunds_for(intent) if r["status"] != "failed")
         if refunded >= server.charges[intent]:
             return 400, _error(400, "charge_already_refunded", _messages["charge_already_refunded"])
         if amount + refunded > server.charges[intent]:
@@ -187,6 +190,8 @@ class _Handler(BaseHTTPRequestHandler):
             "metadata": params.get("metadata", {}),
             "created": int(time.time()),
         }
+        if server.fail_refunds:
+            refund |= {"status": "failed", "failure_reason": server.fail_refunds.pop(0)}
         server.refunds.append(refund)
         return 200, refund
 

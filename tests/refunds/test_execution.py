@@ -100,3 +100,40 @@ def test_a_wrong_api_key_fails_at_once_and_the_alert_names_the_setting(
     assert alert.cause == Cause.WRONG_SETTINGS
     assert "provider API key" in alert.message
     assert refund.last_error_details["settings"][0]["field"] == "provider_api_key"
+
+
+@pytest.mark.parametrize(
+    ("language", "why", "todo"),
+    [
+        (
+            "en",
+            "The payment provider refused it: the customer's card has expired or was cancelled.",
+            "Refund the customer another way (a bank transfer), then cancel this refund.",
+        ),
+        (
+            "fr",
+            "Le prestataire de paiement a refusé la demande : la carte du client a expiré "
+            "ou a été annulée.",
+            "Remboursez le client autrement (par virement), puis annulez ce remboursement.",
+        ),
+    ],
+)
+def test_a_refund_stripe_could_not_make_says_why_in_words(
+    stripe_org, stripe_server, accountant, language, why, todo
+):
+    """Stripe answers a failed refund with a code ("expired_or_canceled_card"): the user
+    reads what it means and what to do, not the code and "correct the data"."""
+    from activity.messages import explain
+
+    stripe_server.fail_refunds.append("expired_or_canceled_card")
+    refund = _settled(_request(paid_invoice(stripe_org, server=stripe_server), "40.00", accountant))
+
+    assert (refund.status, refund.last_cause) == (Refund.Status.FAILED, Cause.REFUSED)
+    with translation.override(language):
+        text = explain(
+            process="refund",
+            cause=refund.last_cause,
+            details=refund.last_error_details,
+            record_label=str(refund),
+        )
+    assert (" ".join(text.why.split()), text.todo) == (why, todo)
