@@ -173,9 +173,15 @@ class ActivityLog(NamesRecord, models.Model):
                     else None
                 ),
             )
-        return explain(
+        why = explain(
             process=self.process, cause=self.cause, details=self.details, record_label=self.label
         ).why
+        if self.event == Event.RETRIED and self.message_code:
+            from .texts import display
+
+            # "… could not be reached: …. Automatic retry 2 of 3 in 1,5 s."
+            return f"{why} {display(code=self.message_code, params=self.message_params, stored='')}"
+        return why
 
 
 class AlertQuerySet(OrganisationQuerySet["Alert"]):

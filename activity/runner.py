@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from . import holds, processes, reasons, services
+from . import holds, processes, reasons, services, texts
 from .errors import AutomationError, Unreachable, classify
 from .models import ActivityLog, Cause, Event, Level, TrackedRecord, Trigger, attempt_succeeded
 from .signals import automation_retried, automation_succeeded
@@ -224,8 +224,10 @@ def _fail_or_retry(
                 event=Event.RETRIED,
                 level=Level.WARNING,
                 cause=error.cause,
-                message=f"{error.message} — retry {record.attempts + 1}/{max_attempts} "
-                f"in {countdown:.1f}s",
+                # Read as the failure's explanation followed by this (ActivityLog.display_message).
+                message=texts.RETRY_SCHEDULED(
+                    attempt=record.attempts + 1, max=max_attempts, seconds=f"{countdown:.1f}"
+                ),
                 details=error.details,
                 attempt=record.attempts,
                 trigger=Trigger.RETRY,
@@ -355,7 +357,7 @@ def _hold(
         event=Event.RETRIED,
         level=Level.WARNING,
         cause=Cause.CONNECTIVITY,
-        message=f"{message} — waiting for {service} to answer again",
+        message=texts.WAITING_FOR_SERVICE(),
         details=details,
         attempt=attempt,
         trigger=trigger,

@@ -14,6 +14,7 @@ Parameters are plain values; their kind says how to show them:
 
     MONEY      Decimal or str            "1 200,50 €" / "€1,200.50"
     DATETIME   ISO 8601                  "27/11/2026 20:16" in local time
+    NUMBER     int, Decimal or str       "1 234,5" / "1,234.5"
     fields(m)  [names] of model m's fields: their verbose names, "rue et ville"
     TEXT       anything else, as it is (names, numbers)
 """
@@ -38,6 +39,7 @@ from commbilling import l10n
 TEXT = "text"
 MONEY = "money"
 DATETIME = "datetime"
+NUMBER = "number"
 FIELDS = "fields:"
 # The status of the entry's record, shown with its model's label for it ("Generating").
 STATUS = "status"
@@ -152,6 +154,8 @@ def _show(kind: str, value: Any, model: Any = None) -> str:
         return l10n.format_amount(Decimal(str(value)))
     if kind == DATETIME:
         return l10n.format_datetime(dt.datetime.fromisoformat(value))
+    if kind == NUMBER:
+        return l10n.format_number(Decimal(str(value)))
     if kind.startswith(FIELDS):
         names = [n.strip() for n in value.split(",")] if isinstance(value, str) else value
         return _field_names(kind.removeprefix(FIELDS), list(names))
@@ -215,7 +219,12 @@ SWEPT = define(
     status=STATUS,
     since=DATETIME,
 )
+WAITING_FOR_SERVICE = define(
+    "activity.waiting_for_service",
+    _("Not retried meanwhile: the task resumes by itself once the service answers again."),
+)
 RETRY_SCHEDULED = define(
     "activity.retry_scheduled",
     _("Automatic retry %(attempt)s of %(max)s in %(seconds)s s."),
+    seconds=NUMBER,
 )

@@ -2,6 +2,7 @@
 the core unchanged: success, missing data, connectivity retries then failure, the alert,
 Retry. Nothing in activity/ names it."""
 
+import re
 import socket
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import checks
 from django.db import connection, models, transaction
 from django.urls import reverse
+from django.utils import translation
 
 from activity import processes
 from activity import services as activity
@@ -161,6 +163,15 @@ def test_an_unreachable_carrier_is_retried_then_fails_for_connectivity(shipping,
     assert parcel.attempts == 3  # MAX_ATTEMPTS in tests
     assert _events(parcel).count(Event.RETRIED) == 2
     assert Alert.objects.open().get(object_id=parcel.pk).cause == Cause.CONNECTIVITY
+    # Each retry reads as why it failed, then when it is tried again, in the reader's words.
+    first = ActivityLog.objects.for_record(parcel).filter(event=Event.RETRIED).earliest("id")
+    with translation.override("fr"):
+        shown = " ".join(first.display_message.split())
+    assert re.fullmatch(
+        r"Le réseau est injoignable : connexion refusée : rien n'écoute sur ce port\. "
+        r"Nouvelle tentative automatique 2 sur 3 dans 0,\d s\.",
+        shown,
+    ), shown
 
 
 def test_retry_after_the_fix_ships_it_once_and_resolves_the_alert(
