@@ -1,16 +1,60 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from commbilling.http import AuthenticatedHttpRequest
 
 from .forms import CompanySettingsForm
-from .models import CompanySettings
+from .models import CompanySettings, User
+
+
+class LoginView(auth_views.LoginView):
+    """The user's language follows them from browser to browser: the language chosen on
+    this browser (its cookie) is remembered as theirs; with none chosen here, theirs is
+    set (it then reaches their e-mails too: support replies, incident notices)."""
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if chosen and check_for_language(chosen) and chosen != user.language:
+            User.objects.filter(pk=user.pk).update(language=chosen)
+        elif not chosen and user.language:
+            _set_language_cookie(response, user.language)
+        return response
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, remembered as the signed-in user's own language."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(language):
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import set_language
 from dashboard.views import dashboard
 
 from . import views
@@ -11,7 +12,8 @@ admin.site.site_title = "CommBilling"
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch, remembered as the signed-in user's (accounts.views).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("activity/", include("activity.urls")),

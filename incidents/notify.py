@@ -25,14 +25,19 @@ def notify_admins(*, incident_id: int) -> bool:
     )
     if incident.organisation_id is not None:
         admins = admins.filter(organisation_id=incident.organisation_id)
-    recipients = sorted({a.email for a in admins.distinct() if a.email})
-    if not recipients:
+    # One e-mail per language, each administrator's own (User.language).
+    by_language: dict[str, set[str]] = {}
+    for admin in admins.distinct():
+        if admin.email:
+            by_language.setdefault(admin.language or settings.LANGUAGE_CODE, set()).add(admin.email)
+    if not by_language:
         return False
     link = f"{settings.SITE_URL.rstrip('/')}/incidents/"
-    with translation.override(settings.LANGUAGE_CODE):
-        from django.utils.translation import gettext as _
+    from django.utils.translation import gettext as _
 
-        subject = _("[CommBilling] Incident: %(headline)s") % {"headline": incident.headline}
-        body = "\n\n".join([incident.headline, incident.advice, link])
-    send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, recipients)
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            subject = _("[CommBilling] Incident: %(headline)s") % {"headline": incident.headline}
+            body = "\n\n".join([incident.headline, incident.advice, link])
+        send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
     return True

@@ -26,6 +26,42 @@ def test_the_language_switcher_turns_the_interface_to_english(client):
     assert "Log in" in response.content.decode()
 
 
+def _log_in(client, user) -> None:
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_the_users_language_follows_them_to_a_new_browser(client, accountant):
+    """Their language is theirs, not the browser's: logging in on a browser where nobody
+    chose one turns the interface to it."""
+    accountant.language = "fr"  # the tests' interface is English by default
+    accountant.save()
+
+    _log_in(client, accountant)
+
+    response = client.get(reverse("dashboard"))
+    assert response.headers["Content-Language"] == "fr"
+
+
+def test_a_language_chosen_becomes_the_users_own(client, accountant):
+    """Chosen before logging in (on the login page) or after: remembered as theirs, so
+    their e-mails (support replies, incident notices) are written in it too."""
+    accountant.language = "fr"
+    accountant.save()
+    client.post(reverse("set_language"), {"language": "en", "next": "/accounts/login/"})
+
+    _log_in(client, accountant)
+    accountant.refresh_from_db()
+    assert accountant.language == "en"
+
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    accountant.refresh_from_db()
+    assert accountant.language == "fr"
+    assert client.get(reverse("dashboard")).headers["Content-Language"] == "fr"
+
+
 def test_an_accountant_logs_in_and_lands_on_the_dashboard(client, accountant):
     response = client.post(
         reverse("accounts:login"), {"username": accountant.username, "password": PASSWORD}

@@ -19,7 +19,9 @@ def _on(settings):
 def test_the_admins_of_the_organisation_get_one_email_per_incident(
     organisation, other_organisation, mailoutbox
 ):
-    admin = UserFactory(organisation=organisation, role=Role.ADMIN, email="admin@atelier.fr")
+    admin = UserFactory(
+        organisation=organisation, role=Role.ADMIN, email="admin@atelier.fr", language="en"
+    )
     UserFactory(organisation=organisation, role=Role.ACCOUNTANT, email="compta@atelier.fr")
     UserFactory(organisation=other_organisation, role=Role.ADMIN, email="admin@other.fr")
     for _ in range(3):
@@ -34,6 +36,22 @@ def test_the_admins_of_the_organisation_get_one_email_per_incident(
     headline = "3 invoices blocked — missing data: SIREN (customer)"
     assert message.subject == f"[CommBilling] Incident: {headline}"
     assert "/incidents/" in message.body
+
+
+def test_each_administrator_reads_the_notice_in_their_own_language(organisation, mailoutbox):
+    for email, language in (("fr@atelier.fr", "fr"), ("en@atelier.fr", "en")):
+        UserFactory(organisation=organisation, role=Role.ADMIN, email=email, language=language)
+    fail_invoice(organisation)
+
+    assert notify_admins(incident_id=Incident.objects.get().pk) is True
+
+    subjects = {tuple(message.to): " ".join(message.subject.split()) for message in mailoutbox}
+    assert subjects == {
+        ("en@atelier.fr",): "[CommBilling] Incident: 1 invoice blocked — missing data: "
+        "SIREN (customer)",
+        ("fr@atelier.fr",): "[CommBilling] Incident : 1 facture en échec — données manquantes : "
+        "SIREN (client)",
+    }
 
 
 def test_the_notice_is_queued_once_when_the_incident_opens(
