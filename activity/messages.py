@@ -160,59 +160,39 @@ def explain(*, process: str, cause: str, details: dict[str, Any], record_label: 
             _("Correct the settings (an administrator can), then click %(action)s.")
             % {"action": action},
         )
-    if cause == Cause.CONNECTIVITY and details.get("reason") == reasons.TEMPORARY_REFUSAL:
-        return Explanation(
-            what,
-            _("%(service)s answered with a temporary refusal: “%(error)s”.")
-            % {
-                "service": upper_first(_service_label(str(details.get("service", "")))),
-                "error": details.get("error", ""),
-            },
-            _(
-                "It is retried automatically; if it keeps failing, check the service or "
-                "contact support, then click %(action)s."
-            )
-            % {"action": action},
-        )
+    service = upper_first(_service_label(str(details.get("service", ""))))
     if cause == Cause.CONNECTIVITY:
+        if details.get("reason") == reasons.TEMPORARY_REFUSAL:  # it answered "not now"
+            why = _("%(service)s answered with a temporary refusal: “%(error)s”.") % {
+                "service": service,
+                "error": details.get("error", ""),
+            }
+        else:
+            why = _("%(service)s could not be reached: %(error)s.") % {
+                "service": service,
+                "error": _reason(details),
+            }
         return Explanation(
             what,
-            _("%(service)s could not be reached: %(error)s.")
-            % {
-                "service": upper_first(_service_label(str(details.get("service", "")))),
-                "error": _reason(details),
-            },
+            why,
             _(
                 "It is retried automatically; if it keeps failing, check the service or "
                 "contact support, then click %(action)s."
             )
-            % {"action": action},
-        )
-    if cause == Cause.REFUSED and str(details.get("refusal", "")) in _refusals:
-        meaning, todo = _refusals[str(details["refusal"])]
-        return Explanation(
-            what,
-            _("%(service)s refused it: %(reason)s.")
-            % {
-                "service": upper_first(_service_label(str(details.get("service", "")))),
-                "reason": meaning,
-            },
-            str(todo) % {"action": action}
-            if todo
-            else _("Check the data the refusal names, correct it, then click %(action)s.")
             % {"action": action},
         )
     if cause == Cause.REFUSED:
-        return Explanation(
-            what,
-            _("%(service)s refused it: “%(remote)s”.")
-            % {
-                "service": upper_first(_service_label(str(details.get("service", "")))),
+        correct = _("Check the data the refusal names, correct it, then click %(action)s.")
+        if str(details.get("refusal", "")) in _refusals:  # a refusal with a name
+            meaning, todo = _refusals[str(details["refusal"])]
+            why = _("%(service)s refused it: %(reason)s.") % {"service": service, "reason": meaning}
+            correct = str(todo) if todo else correct
+        else:
+            why = _("%(service)s refused it: “%(remote)s”.") % {
+                "service": service,
                 "remote": details.get("remote", ""),
-            },
-            _("Check the data the refusal names, correct it, then click %(action)s.")
-            % {"action": action},
-        )
+            }
+        return Explanation(what, why, correct % {"action": action})
     reason = str(details.get("reason", ""))
     if reason in _internal_reasons:
         todo = _internal_reasons[reason][1]
