@@ -19,9 +19,10 @@ from .models import CompanySettings, User
 
 
 class LoginView(auth_views.LoginView):
-    """The user's language follows them from browser to browser: the language chosen on
-    this browser (its cookie) is remembered as theirs; with none chosen here, theirs is
-    set (it then reaches their e-mails too: support replies, incident notices)."""
+    """A language chosen on this browser before logging in (its cookie) is remembered as
+    the user's own, for what is written to them away from the page: support replies,
+    incident notices. The page itself follows the browser (its cookie, else its
+    Accept-Language): a stored default never overrides what the browser asks for."""
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -29,22 +30,7 @@ class LoginView(auth_views.LoginView):
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         if chosen and check_for_language(chosen) and chosen != user.language:
             User.objects.filter(pk=user.pk).update(language=chosen)
-        elif not chosen and user.language:
-            _set_language_cookie(response, user.language)
         return response
-
-
-def _set_language_cookie(response: HttpResponse, language: str) -> None:
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
 
 
 @require_POST

@@ -33,16 +33,16 @@ def _log_in(client, user) -> None:
     assert response.status_code == 302
 
 
-def test_the_users_language_follows_them_to_a_new_browser(client, accountant):
-    """Their language is theirs, not the browser's: logging in on a browser where nobody
-    chose one turns the interface to it."""
+def test_a_stored_language_never_overrides_what_the_browser_asks_for(client, accountant):
+    """Every user has a stored language (French by default): it is for their e-mails, not a
+    choice made on this browser."""
     accountant.language = "fr"  # the tests' interface is English by default
     accountant.save()
 
     _log_in(client, accountant)
 
-    response = client.get(reverse("dashboard"))
-    assert response.headers["Content-Language"] == "fr"
+    assert client.get(reverse("dashboard")).headers["Content-Language"] == "en"
+    assert not client.cookies.get("django_language")
 
 
 def test_a_language_chosen_becomes_the_users_own(client, accountant):
