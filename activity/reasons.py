@@ -85,6 +85,24 @@ def reason_of(exc: BaseException) -> str:
     return _database_reason(str(exc)) if "OperationalError" in type(exc).__name__ else ""
 
 
+def reason_in(exc: BaseException, default: str = "") -> str:
+    """The reason code of the first known error in ``exc``'s chain (its causes, contexts,
+    arguments and ``reason`` attribute): the socket error under an HTTP library's wrappers,
+    a host not found or a connection refused; else ``default``."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if code := reason_of(error):
+            return code
+        pending += [getattr(error, "reason", None), error.__cause__, error.__context__]
+        pending += list(error.args)
+    return default
+
+
 # What libpq says when the database cannot be reached, and what it means.
 _DATABASE_TEXTS = (
     ("could not translate host name", HOST_NOT_FOUND),

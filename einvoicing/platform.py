@@ -118,14 +118,14 @@ class HttpPlatform:
         lost = OutcomeUnknown if sends else Unreachable
         # The reason codes say, in the reader's language, what the raw text (kept for
         # support) says in urllib3's.
-        except_ = {"host": urlsplit(self.base_url).hostname or ""}
+        where = {"host": urlsplit(self.base_url).hostname or ""}
         try:
             response = self.session.request(
                 method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs
             )
         except requests.exceptions.ConnectTimeout as exc:
             raise PlatformDown(
-                SERVICE, f"connection timed out ({exc})", reason=reasons.TIMEOUT, **except_
+                SERVICE, f"connection timed out ({exc})", reason=reasons.TIMEOUT, **where
             ) from exc
         except requests.exceptions.ConnectionError as exc:
             # Refused before anything was sent, or dropped after: only the former is safe.
@@ -133,23 +133,27 @@ class HttpPlatform:
                 raise PlatformDown(
                     SERVICE,
                     f"connection refused ({exc})",
-                    reason=_reason(exc, reasons.CONNECTION_REFUSED),
-                    **except_,
+                    reason=reasons.reason_in(exc, reasons.CONNECTION_REFUSED),
+                    **where,
                 ) from exc
             raise lost(
                 SERVICE,
                 f"connection lost before the answer ({exc})",
-                reason=_reason(exc, reasons.DISCONNECTED),
-                **except_,
+                reason=reasons.reason_in(exc, reasons.DISCONNECTED),
+                **where,
             ) from exc
         except requests.exceptions.Timeout as exc:
             raise lost(
-                SERVICE, f"no answer within {self.timeout:g} s", reason=reasons.TIMEOUT, **except_
+                SERVICE, f"no answer within {self.timeout:g} s", reason=reasons.TIMEOUT, **where
             ) from exc
         if response.status_code in (401, 403):
             raise self.on_auth_error(f"HTTP {response.status_code} — {_text(response)}")
         if response.status_code == 429 or response.status_code >= 500:
-            raise lost(SERVICE, f"HTTP {response.status_code} — {_text(response)}")
+            raise lost(
+                SERVICE,
+                f"HTTP {response.status_code} — {_text(response)}",
+                reason=reasons.TEMPORARY_REFUSAL,  # it answered: "not now"
+            )
         return response
 
     def submit(self, *, tracking_id: str, filename: str, content: bytes) -> Flow:
@@ -220,25 +224,6 @@ class HttpPlatform:
         )
         if response.status_code not in (200, 201, 409):
             raise Unreachable(SERVICE, f"HTTP {response.status_code} — {_text(response)}")
-
-
-def _reason(exc: BaseException, default: str) -> str:
-    """The reason code of the socket error under requests' and urllib3's wrappers (a host
-    not found, a connection refused), else ``default``."""
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        error = pending.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        seen.add(id(error))
-        if not isinstance(error, requests.exceptions.RequestException):
-            code = reasons.reason_of(error)
-            if code:
-                return code
-        pending += [getattr(error, "reason", None), error.__cause__, error.__context__]
-        pending += list(error.args)
-    return default
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:

@@ -160,3 +160,21 @@ def test_a_pdf_gone_from_the_storage_is_said_missing(organisation):
             record_label="m",
         )
     assert text.why == "The file storage could not be reached: the file is missing."
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:1/", reasons.CONNECTION_REFUSED),
+        ("http://no-such-host.invalid/", reasons.HOST_NOT_FOUND),
+    ],
+)
+def test_a_reason_is_found_under_an_http_librarys_wrappers(url, reason):
+    """requests wraps urllib3's error, which wraps the socket's: the reason is the socket's."""
+    import requests
+
+    with pytest.raises(requests.exceptions.ConnectionError) as raised:
+        requests.get(url, timeout=5)
+
+    assert reasons.reason_of(raised.value) == ""
+    assert reasons.reason_in(raised.value, "default") == reason
