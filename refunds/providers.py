@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
 
 
+# What to do when the customer's card or bank will not take the money back.
+_REFUND_ANOTHER_WAY = _(
+    "Refund the customer another way (a bank transfer), then cancel this refund."
+)
 # Why Stripe says a refund failed (the refund's failure_reason), and what to do then.
 FAILURE_REASONS = {
     "charge_for_pending_refund_disputed": (
@@ -27,15 +31,15 @@ FAILURE_REASONS = {
     ),
     "declined": (
         _("the customer's bank declined the refund"),
-        _("Refund the customer another way (a bank transfer), then cancel this refund."),
+        _REFUND_ANOTHER_WAY,
     ),
     "expired_or_canceled_card": (
         _("the customer's card has expired or was cancelled"),
-        _("Refund the customer another way (a bank transfer), then cancel this refund."),
+        _REFUND_ANOTHER_WAY,
     ),
     "lost_or_stolen_card": (
         _("the customer's card was reported lost or stolen"),
-        _("Refund the customer another way (a bank transfer), then cancel this refund."),
+        _REFUND_ANOTHER_WAY,
     ),
     "insufficient_funds": (
         _("your Stripe balance is too low for the refund"),
